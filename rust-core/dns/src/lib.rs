@@ -1,0 +1,1 @@
+//! phonehome-dns: see Cargo.toml description.

@@ -1,0 +1,1 @@
+//! phonehome-engine: see Cargo.toml description.

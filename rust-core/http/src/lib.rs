@@ -1,0 +1,1 @@
+//! phonehome-http: see Cargo.toml description.

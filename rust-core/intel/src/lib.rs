@@ -1,0 +1,1 @@
+//! phonehome-intel: see Cargo.toml description.

@@ -1,0 +1,1 @@
+//! phonehome-ipdb: see Cargo.toml description.

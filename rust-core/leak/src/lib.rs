@@ -1,0 +1,1 @@
+//! phonehome-leak: see Cargo.toml description.

@@ -1,0 +1,1 @@
+//! phonehome-quic: see Cargo.toml description.

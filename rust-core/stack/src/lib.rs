@@ -1,0 +1,1 @@
+//! phonehome-stack: see Cargo.toml description.

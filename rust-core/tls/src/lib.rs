@@ -1,0 +1,1 @@
+//! phonehome-tls: see Cargo.toml description.

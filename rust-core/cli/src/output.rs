@@ -1,0 +1,86 @@
+//! Where finished flows go: the CSV and JSON-lines files the user asked for, and the summary.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use phonehome_engine::record::write_json_line;
+use phonehome_engine::{CsvWriter, FlowRecord, FlowSink};
+
+use crate::summary::Summary;
+
+/// Fans each finished flow out to the outputs; remembers the first write error, since a sink cannot return one.
+pub struct Outputs {
+    csv: Option<(PathBuf, CsvWriter<BufWriter<File>>)>,
+    jsonl: Option<(PathBuf, BufWriter<File>)>,
+    pub summary: Summary,
+    error: Option<anyhow::Error>,
+}
+
+fn create(path: &Path) -> Result<BufWriter<File>> {
+    let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    Ok(BufWriter::with_capacity(256 * 1024, file))
+}
+
+impl Outputs {
+    pub fn open(csv: Option<&Path>, jsonl: Option<&Path>) -> Result<Self> {
+        let csv = match csv {
+            Some(path) => Some((
+                path.to_owned(),
+                CsvWriter::new(create(path)?).with_context(|| format!("cannot write {}", path.display()))?,
+            )),
+            None => None,
+        };
+        let jsonl = match jsonl {
+            Some(path) => Some((path.to_owned(), create(path)?)),
+            None => None,
+        };
+        Ok(Outputs { csv, jsonl, summary: Summary::default(), error: None })
+    }
+
+    /// Whether a write failed: the caller then stops reading and reports it.
+    pub fn failed(&self) -> bool {
+        self.error.is_some()
+    }
+
+    /// The first write error, if any.
+    pub fn take_error(&mut self) -> Option<anyhow::Error> {
+        self.error.take()
+    }
+
+    /// Flushes every file; the data already written stays whatever happens to the others.
+    pub fn finish(self) -> Result<Summary> {
+        if let Some(error) = self.error {
+            return Err(error);
+        }
+        if let Some((path, writer)) = self.csv {
+            writer.finish().with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        if let Some((path, mut writer)) = self.jsonl {
+            writer.flush().with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        Ok(self.summary)
+    }
+
+    fn write(&mut self, record: &FlowRecord) -> Result<()> {
+        if let Some((path, writer)) = &mut self.csv {
+            writer.write(record).with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        if let Some((path, writer)) = &mut self.jsonl {
+            write_json_line(writer, record).with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        Ok(())
+    }
+}
+
+impl FlowSink for Outputs {
+    fn flow_ended(&mut self, record: FlowRecord) {
+        self.summary.add(&record);
+        if self.error.is_none() {
+            if let Err(error) = self.write(&record) {
+                self.error = Some(error);
+            }
+        }
+    }
+}

@@ -1,0 +1,316 @@
+//! The pipeline: frames or bare IP packets in, finished flow records out. Capture analysis feeds it frames
+//! from a file; the live engine feeds it every packet that crosses the tun. It never learns which.
+
+use std::net::SocketAddr;
+
+use phonehome_dns::NameCache;
+use phonehome_packet::{IpPacket, LinkType, PacketDecoder, Timestamp, Transport};
+use rustc_hash::FxHashMap;
+
+use crate::flow::{orient, Direction, FlowKey, FlowMeter, Timeouts, TupleKey};
+use crate::inspect::FlowInspector;
+use crate::record::{FlowRecord, Proto};
+use crate::stream::StreamCollector;
+
+/// Tunables of the pipeline; the defaults suit both capture analysis and a phone.
+#[derive(Clone, Debug)]
+pub struct AnalyzerConfig {
+    /// Client → server bytes kept per TCP flow for inspection (and, for cleartext, leak search).
+    pub client_bytes: usize,
+    /// Server → client bytes kept per TCP flow (DNS-over-TCP answers).
+    pub server_bytes: usize,
+    pub timeouts: Timeouts,
+    /// Flows held at once; past it the longest idle are finished early.
+    pub max_flows: usize,
+    /// Addresses remembered from DNS answers.
+    pub dns_cache_entries: usize,
+}
+
+impl Default for AnalyzerConfig {
+    fn default() -> Self {
+        AnalyzerConfig {
+            client_bytes: 16 * 1024,
+            server_bytes: 4 * 1024,
+            timeouts: Timeouts::default(),
+            max_flows: 200_000,
+            dns_cache_entries: 65_536,
+        }
+    }
+}
+
+/// Receives each flow when it ends (idle, closed and lingered, evicted, or flushed at the end).
+pub trait FlowSink {
+    fn flow_ended(&mut self, record: FlowRecord);
+}
+
+impl<F: FnMut(FlowRecord)> FlowSink for F {
+    fn flow_ended(&mut self, record: FlowRecord) {
+        self(record)
+    }
+}
+
+/// What the pipeline has seen, for the summary and for warnings.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AnalyzerStats {
+    pub frames: u64,
+    pub ip_packets: u64,
+    /// Frames that are not IP (ARP, LLDP…), other IP protocols, and fragments still waiting.
+    pub skipped: u64,
+    pub malformed: u64,
+    pub flows: u64,
+}
+
+/// The app a flow belongs to, as the platform reported it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Owner {
+    pub uid: u32,
+    pub app: Option<String>,
+}
+
+#[derive(Debug)]
+struct Flow {
+    meter: FlowMeter,
+    client_stream: StreamCollector,
+    server_stream: StreamCollector,
+    inspector: FlowInspector,
+    /// Name the server address had in a DNS answer when the flow started, and whether it was ambiguous.
+    dns_name: Option<(String, bool)>,
+    owner: Option<Owner>,
+}
+
+/// Packets → flows → inspection → records.
+pub struct Analyzer {
+    config: AnalyzerConfig,
+    decoder: PacketDecoder,
+    flows: FxHashMap<TupleKey, Flow>,
+    names: NameCache,
+    stats: AnalyzerStats,
+    last_sweep: Timestamp,
+}
+
+impl Analyzer {
+    pub fn new(config: AnalyzerConfig) -> Self {
+        Analyzer {
+            names: NameCache::new(config.dns_cache_entries),
+            config,
+            decoder: PacketDecoder::new(),
+            flows: FxHashMap::default(),
+            stats: AnalyzerStats::default(),
+            last_sweep: Timestamp::default(),
+        }
+    }
+
+    pub fn stats(&self) -> AnalyzerStats {
+        self.stats
+    }
+
+    /// A frame from a capture file.
+    pub fn process_frame(&mut self, ts: Timestamp, link: LinkType, frame: &[u8], sink: &mut dyn FlowSink) {
+        self.stats.frames += 1;
+        let decoded = self.decoder.decode(ts, link, frame);
+        self.take_packet(ts, decoded, sink);
+    }
+
+    /// A bare IP packet, as a tun device carries them.
+    pub fn process_ip(&mut self, ts: Timestamp, packet: &[u8], sink: &mut dyn FlowSink) {
+        self.stats.frames += 1;
+        let decoded = self.decoder.decode_ip(ts, packet);
+        self.take_packet(ts, decoded, sink);
+    }
+
+    /// Attributes a flow to an app (the live engine resolves owners off the packet path).
+    pub fn set_owner(&mut self, key: &FlowKey, owner: Owner) {
+        if let Some(flow) = self.flows.get_mut(&TupleKey::new(key.proto, key.client, key.server)) {
+            flow.owner = Some(owner);
+        }
+    }
+
+    /// Finishes flows idle at `now`; call it on a timer when packets may stop arriving (live engine).
+    pub fn sweep(&mut self, now: Timestamp, sink: &mut dyn FlowSink) {
+        let timeouts = self.config.timeouts;
+        let idle: Vec<TupleKey> =
+            self.flows.iter().filter(|(_, flow)| flow.meter.is_idle(now, &timeouts)).map(|(key, _)| *key).collect();
+        for key in idle {
+            self.end_flow(&key, sink);
+        }
+        self.last_sweep = now;
+    }
+
+    /// Finishes every flow still open (end of a capture, or engine shutdown).
+    pub fn finish(&mut self, sink: &mut dyn FlowSink) {
+        let mut remaining: Vec<Flow> = self.flows.drain().map(|(_, flow)| flow).collect();
+        remaining.sort_by_key(|flow| flow.meter.first_seen);
+        for flow in remaining {
+            sink.flow_ended(flow.into_record());
+        }
+    }
+
+    fn take_packet(
+        &mut self,
+        ts: Timestamp,
+        decoded: Result<Option<IpPacket<'_>>, phonehome_packet::DecodeError>,
+        sink: &mut dyn FlowSink,
+    ) {
+        match decoded {
+            Ok(Some(packet)) => {
+                self.stats.ip_packets += 1;
+                Self::on_packet(&mut self.flows, &mut self.names, &self.config, &mut self.stats, ts, &packet, sink);
+            }
+            Ok(None) => self.stats.skipped += 1,
+            Err(_) => self.stats.malformed += 1,
+        }
+        if ts.since(self.last_sweep) >= std::time::Duration::from_secs(1) {
+            self.sweep(ts, sink);
+        }
+        if self.flows.len() > self.config.max_flows {
+            self.evict_idlest(sink);
+        }
+    }
+
+    fn on_packet(
+        flows: &mut FxHashMap<TupleKey, Flow>,
+        names: &mut NameCache,
+        config: &AnalyzerConfig,
+        stats: &mut AnalyzerStats,
+        ts: Timestamp,
+        packet: &IpPacket<'_>,
+        sink: &mut dyn FlowSink,
+    ) {
+        let (proto, src_port, dst_port, payload) = match &packet.transport {
+            Transport::Tcp(s) => (Proto::Tcp, s.src_port, s.dst_port, s.payload),
+            Transport::Udp(d) => (Proto::Udp, d.src_port, d.dst_port, d.payload),
+            Transport::Icmp(m) => (Proto::Icmp, m.echo_id.unwrap_or(0), m.echo_id.unwrap_or(0), m.payload),
+            Transport::Other { .. } => {
+                stats.skipped += 1;
+                return;
+            }
+        };
+        let src = SocketAddr::new(packet.src, src_port);
+        let dst = SocketAddr::new(packet.dst, dst_port);
+        let tuple = TupleKey::new(proto, src, dst);
+
+        // A new SYN on the tuple of a finished connection starts a new flow (port reuse).
+        if let (Transport::Tcp(segment), Some(existing)) = (&packet.transport, flows.get(&tuple)) {
+            if segment.flags.syn && !segment.flags.ack && existing.meter.tcp.finished() {
+                if let Some(old) = flows.remove(&tuple) {
+                    sink.flow_ended(old.into_record());
+                }
+            }
+        }
+        let flow = flows.entry(tuple).or_insert_with(|| {
+            stats.flows += 1;
+            let (client, server) = orient(src, dst, &packet.transport);
+            let dns_name = names.lookup(server.ip(), ts.0).map(|cached| (cached.name.to_owned(), cached.uncertain));
+            Flow {
+                meter: FlowMeter::new(FlowKey { proto, client, server }, ts),
+                client_stream: StreamCollector::new(if proto == Proto::Tcp { config.client_bytes } else { 0 }),
+                server_stream: StreamCollector::new(if proto == Proto::Tcp { config.server_bytes } else { 0 }),
+                inspector: FlowInspector::new(client.port(), server.port()),
+                dns_name,
+                owner: None,
+            }
+        });
+        let direction = flow.meter.direction_of(src);
+        flow.meter.count(ts, direction, payload.len());
+
+        match &packet.transport {
+            Transport::Tcp(segment) => {
+                flow.meter.tcp.update(segment, direction);
+                let stream = match direction {
+                    Direction::ToServer => &mut flow.client_stream,
+                    Direction::ToClient => &mut flow.server_stream,
+                };
+                if segment.flags.syn {
+                    stream.on_syn(segment.seq);
+                }
+                if stream.on_segment(segment.seq, segment.payload) {
+                    match direction {
+                        Direction::ToServer if flow.inspector.wants_client_stream() => {
+                            let full = flow.client_stream.is_full();
+                            flow.inspector.on_client_stream(flow.client_stream.bytes(), full);
+                        }
+                        Direction::ToServer => {}
+                        Direction::ToClient => {
+                            flow.inspector.on_server_stream(flow.server_stream.bytes(), names, ts.0);
+                        }
+                    }
+                }
+                if !flow.inspector.wants_client_stream() && flow.inspector.is_encrypted() {
+                    flow.client_stream.release();
+                    flow.server_stream.release();
+                }
+            }
+            Transport::Udp(datagram) => match direction {
+                Direction::ToServer => flow.inspector.on_client_datagram(datagram.payload),
+                Direction::ToClient => flow.inspector.on_server_datagram(datagram.payload, names, ts.0),
+            },
+            Transport::Icmp(_) | Transport::Other { .. } => {}
+        }
+    }
+
+    fn end_flow(&mut self, tuple: &TupleKey, sink: &mut dyn FlowSink) {
+        if let Some(flow) = self.flows.remove(tuple) {
+            sink.flow_ended(flow.into_record());
+        }
+    }
+
+    /// Over capacity: finish the idlest eighth of the table at once, so eviction stays rare.
+    fn evict_idlest(&mut self, sink: &mut dyn FlowSink) {
+        let mut by_age: Vec<(Timestamp, TupleKey)> =
+            self.flows.iter().map(|(key, flow)| (flow.meter.last_seen, *key)).collect();
+        let count = (by_age.len() / 8).max(1);
+        by_age.select_nth_unstable_by_key(count - 1, |(seen, _)| *seen);
+        for (_, key) in by_age.into_iter().take(count) {
+            self.end_flow(&key, sink);
+        }
+    }
+}
+
+impl Flow {
+    fn into_record(self) -> FlowRecord {
+        let Flow { meter, inspector, dns_name, owner, .. } = self;
+        let mut found = inspector.found;
+        let mut flags = Vec::new();
+        if found.host.is_none() {
+            if let Some((name, uncertain)) = dns_name {
+                found.host = Some(name);
+                found.host_source = Some(crate::record::HostSource::Dns);
+                if uncertain {
+                    flags.push("dns_uncertain");
+                }
+            }
+        }
+        let key = meter.key;
+        FlowRecord {
+            first_seen: meter.first_seen.iso8601(),
+            last_seen: meter.last_seen.iso8601(),
+            proto: key.proto,
+            src_ip: key.client.ip(),
+            src_port: key.client.port(),
+            dst_ip: key.server.ip(),
+            dst_port: key.server.port(),
+            uid: owner.as_ref().map(|o| o.uid),
+            app: owner.and_then(|o| o.app),
+            l7: found.l7,
+            host: found.host,
+            host_source: found.host_source,
+            country: None,
+            asn: None,
+            as_org: None,
+            bytes_out: meter.to_server.bytes,
+            packets_out: meter.to_server.packets,
+            bytes_in: meter.to_client.bytes,
+            packets_in: meter.to_client.packets,
+            severity: None,
+            flags: flags.join(";"),
+            tcp_state: (key.proto == Proto::Tcp).then(|| meter.tcp.label()),
+            tls_version: found.tls_version,
+            alpn: (!found.alpn.is_empty()).then(|| found.alpn.join(";")),
+            ja4: found.ja4,
+            ech: found.ech,
+            http_method: found.http_method,
+            http_path: found.http_path,
+            user_agent: found.user_agent,
+        }
+    }
+}

@@ -1,0 +1,223 @@
+//! In-order reassembly of the first bytes of one TCP direction: enough for a ClientHello split over
+//! segments, an HTTP request head, or a DNS-over-TCP exchange, whatever the retransmissions and reordering.
+//!
+//! Bounded: at most `cap` contiguous bytes and [`MAX_PENDING_SEGMENTS`] out-of-order segments are kept.
+
+/// Out-of-order segments held while waiting for a gap to fill; more are dropped (the stream then stalls).
+pub const MAX_PENDING_SEGMENTS: usize = 32;
+
+#[derive(Debug)]
+pub struct StreamCollector {
+    /// Sequence number of `data[0]`; `None` until the first SYN or data segment is seen.
+    base: Option<u32>,
+    /// Whether `base` came from a SYN (then nothing before it belongs to the stream).
+    base_from_syn: bool,
+    data: Vec<u8>,
+    pending: Vec<(u32, Vec<u8>)>,
+    cap: usize,
+}
+
+/// Sequence-space distance from `from` to `to` (RFC 1982 style, wrapping), negative if `to` is before `from`.
+fn seq_delta(from: u32, to: u32) -> i64 {
+    i64::from(to.wrapping_sub(from) as i32)
+}
+
+impl StreamCollector {
+    pub fn new(cap: usize) -> Self {
+        StreamCollector { base: None, base_from_syn: false, data: Vec::new(), pending: Vec::new(), cap }
+    }
+
+    /// A SYN fixes the stream start: data begins at `seq + 1`.
+    pub fn on_syn(&mut self, seq: u32) {
+        if self.data.is_empty() {
+            self.base = Some(seq.wrapping_add(1));
+            self.base_from_syn = true;
+            self.pending.clear();
+        }
+    }
+
+    /// Adds a segment; returns true when the contiguous prefix grew.
+    pub fn on_segment(&mut self, seq: u32, payload: &[u8]) -> bool {
+        if payload.is_empty() || self.is_full() {
+            return false;
+        }
+        let base = *self.base.get_or_insert(seq);
+        let offset = seq_delta(base, seq);
+        if offset < 0 && !self.base_from_syn && self.data.len() < self.cap {
+            // Mid-stream capture whose first segment arrived late: extend the start backwards.
+            return self.prepend(seq, payload);
+        }
+        let before = self.data.len();
+        self.place(offset, payload);
+        self.drain_pending();
+        self.data.len() > before
+    }
+
+    /// The contiguous bytes collected so far.
+    pub fn bytes(&self) -> &[u8] {
+        &self.data
+    }
+
+    pub fn is_full(&self) -> bool {
+        self.data.len() >= self.cap
+    }
+
+    /// Frees the buffers once inspection no longer needs them.
+    pub fn release(&mut self) {
+        self.data = Vec::new();
+        self.pending = Vec::new();
+        self.cap = 0;
+    }
+
+    /// Moves the stream start back to `seq`; what was held so far waits as a pending segment.
+    fn prepend(&mut self, seq: u32, payload: &[u8]) -> bool {
+        let Some(base) = self.base else { return false };
+        if -seq_delta(base, seq) > self.cap as i64 {
+            return false; // too far back to be this stream's start: a stale retransmission
+        }
+        let held = std::mem::take(&mut self.data);
+        if !held.is_empty() && self.pending.len() < MAX_PENDING_SEGMENTS {
+            self.pending.push((base, held));
+        }
+        self.base = Some(seq);
+        self.place(0, payload);
+        self.drain_pending();
+        true
+    }
+
+    /// Places a segment at `offset` from the base: appends, trims overlap, or parks it.
+    fn place(&mut self, offset: i64, payload: &[u8]) {
+        let end = offset + payload.len() as i64;
+        let have = self.data.len() as i64;
+        if end <= have {
+            return; // retransmission of bytes we already hold
+        }
+        if offset > have {
+            if offset < self.cap as i64 && self.pending.len() < MAX_PENDING_SEGMENTS {
+                if let Some(base) = self.base {
+                    self.pending.push((base.wrapping_add(offset as u32), payload.to_vec()));
+                }
+            }
+            return;
+        }
+        let skip = usize::try_from(have - offset).unwrap_or(0);
+        let room = self.cap.saturating_sub(self.data.len());
+        let fresh = payload.get(skip..).unwrap_or_default();
+        self.data.extend_from_slice(&fresh[..fresh.len().min(room)]);
+    }
+
+    fn drain_pending(&mut self) {
+        let Some(base) = self.base else { return };
+        loop {
+            let have = self.data.len() as i64;
+            let Some(i) = self.pending.iter().position(|(seq, _)| seq_delta(base, *seq) <= have) else {
+                break;
+            };
+            let (seq, segment) = self.pending.swap_remove(i);
+            self.place(seq_delta(base, seq), &segment);
+        }
+        self.pending.retain(|(seq, seg)| seq_delta(base, *seq) + seg.len() as i64 > self.data.len() as i64);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn in_order_segments_concatenate() {
+        let mut s = StreamCollector::new(100);
+        s.on_syn(999);
+        assert!(s.on_segment(1000, b"hello "));
+        assert!(s.on_segment(1006, b"world"));
+        assert_eq!(s.bytes(), b"hello world");
+    }
+
+    #[test]
+    fn retransmissions_and_overlaps_are_trimmed() {
+        let mut s = StreamCollector::new(100);
+        s.on_syn(0);
+        s.on_segment(1, b"abcdef");
+        assert!(!s.on_segment(1, b"abc"));
+        assert!(s.on_segment(4, b"defghi"));
+        assert_eq!(s.bytes(), b"abcdefghi");
+    }
+
+    #[test]
+    fn reordered_segments_wait_for_the_gap() {
+        let mut s = StreamCollector::new(100);
+        s.on_syn(u32::MAX - 2); // sequence numbers wrap inside the stream
+        assert!(!s.on_segment(2, b"world"));
+        assert!(s.on_segment(u32::MAX - 1, b"hell"));
+        assert_eq!(s.bytes(), b"hellworld");
+    }
+
+    #[test]
+    fn midstream_start_extends_backwards_when_the_first_segment_comes_late() {
+        let mut s = StreamCollector::new(100);
+        s.on_segment(106, b"world");
+        assert!(s.on_segment(100, b"hello "));
+        assert_eq!(s.bytes(), b"hello world");
+    }
+
+    #[test]
+    fn stops_at_the_cap() {
+        let mut s = StreamCollector::new(4);
+        s.on_syn(0);
+        s.on_segment(1, b"abcdef");
+        assert_eq!(s.bytes(), b"abcd");
+        assert!(s.is_full());
+        assert!(!s.on_segment(7, b"gh"));
+    }
+
+    proptest! {
+        /// Any split of a stream into segments, delivered in any order with duplicates, reassembles to the
+        /// stream (cut at the cap) — as long as no more segments wait than the collector holds.
+        #[test]
+        fn any_segmentation_and_order_reassembles(
+            stream in proptest::collection::vec(any::<u8>(), 1..3000),
+            cuts in proptest::collection::vec(1usize..400, 1..20),
+            isn in any::<u32>(),
+            order_seed in any::<u64>(),
+            cap in 1usize..4000,
+        ) {
+            let mut segments = Vec::new();
+            let mut at = 0;
+            for cut in cuts.iter().cycle() {
+                if at >= stream.len() { break; }
+                let end = (at + cut).min(stream.len());
+                segments.push((at, end));
+                at = end;
+            }
+            prop_assume!(segments.len() <= MAX_PENDING_SEGMENTS);
+            let mut order: Vec<usize> = (0..segments.len()).collect();
+            let mut x = order_seed | 1;
+            for i in (1..order.len()).rev() {
+                x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+                order.swap(i, (x % (i as u64 + 1)) as usize);
+            }
+            order.push(order[0]); // a duplicate
+            let mut s = StreamCollector::new(cap);
+            s.on_syn(isn);
+            for i in order {
+                let (a, b) = segments[i];
+                s.on_segment(isn.wrapping_add(1).wrapping_add(a as u32), &stream[a..b]);
+            }
+            prop_assert_eq!(s.bytes(), &stream[..stream.len().min(cap)]);
+        }
+
+        #[test]
+        fn arbitrary_segments_never_panic_and_respect_the_cap(
+            segs in proptest::collection::vec((any::<u32>(), proptest::collection::vec(any::<u8>(), 0..200)), 0..60),
+            syn in proptest::option::of(any::<u32>()),
+            cap in 0usize..1000,
+        ) {
+            let mut s = StreamCollector::new(cap);
+            if let Some(isn) = syn { s.on_syn(isn); }
+            for (seq, payload) in &segs { s.on_segment(*seq, payload); }
+            prop_assert!(s.bytes().len() <= cap);
+            prop_assert!(s.pending.len() <= MAX_PENDING_SEGMENTS);
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! Agreement with nDPI over its own regression captures: for every flow nDPI names (HTTP Host, TLS/QUIC SNI,
+//! DNS query), phonehome must name the same flow (unordered 5-tuple) with the same host, case-insensitively, in
+//! at least 97% of them, per protocol. Every disagreement must be explained below (or fixed).
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use phonehome_engine::{Analyzer, AnalyzerConfig, FlowRecord, Proto};
+use phonehome_packet::CaptureReader;
+
+const BAR: f64 = 0.97;
+
+/// Disagreements looked at byte by byte, with the reason nDPI and phonehome differ.
+/// (capture, host nDPI reports, why)
+const EXPLAINED: &[(&str, &str, &str)] = &[];
+
+fn corpus() -> Option<PathBuf> {
+    let dir = std::env::var_os("PHONEHOME_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
+    dir.join("ndpi").is_dir().then_some(dir)
+}
+
+#[derive(Debug)]
+struct TruthRow {
+    proto: Proto,
+    a: SocketAddr,
+    b: SocketAddr,
+    host: String,
+    l7: String,
+}
+
+fn read_truth(path: &Path) -> Vec<TruthRow> {
+    let text = std::fs::read_to_string(path).unwrap();
+    text.lines()
+        .skip(1)
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| {
+            let cols: Vec<&str> = line.split('\t').collect();
+            assert_eq!(cols.len(), 7, "{}: {line}", path.display());
+            let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+            let port = |s: &str| s.parse::<u16>().unwrap();
+            TruthRow {
+                proto: if cols[0] == "TCP" { Proto::Tcp } else { Proto::Udp },
+                a: SocketAddr::new(ip(cols[1]), port(cols[2])),
+                b: SocketAddr::new(ip(cols[3]), port(cols[4])),
+                host: cols[5].to_owned(),
+                l7: cols[6].to_owned(),
+            }
+        })
+        .collect()
+}
+
+fn analyse(capture: &Path) -> Vec<FlowRecord> {
+    let mut flows = Vec::new();
+    let mut sink = |record: FlowRecord| flows.push(record);
+    let mut analyzer = Analyzer::new(AnalyzerConfig::default());
+    let mut reader = CaptureReader::open(capture).unwrap();
+    while let Some(Ok(frame)) = reader.next_frame() {
+        analyzer.process_frame(frame.ts, frame.link, frame.data, &mut sink);
+    }
+    analyzer.finish(&mut sink);
+    flows
+}
+
+type Tuple = (Proto, SocketAddr, SocketAddr);
+
+fn unordered(proto: Proto, a: SocketAddr, b: SocketAddr) -> Tuple {
+    if (a.ip(), a.port()) <= (b.ip(), b.port()) {
+        (proto, a, b)
+    } else {
+        (proto, b, a)
+    }
+}
+
+#[test]
+fn phonehome_names_the_flows_ndpi_names() {
+    let Some(corpus) = corpus() else {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "corpus missing under CI");
+        eprintln!("skipped: corpus not found (set PHONEHOME_CORPUS)");
+        return;
+    };
+    let mut truths: Vec<PathBuf> = std::fs::read_dir(corpus.join("ndpi"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".truth.tsv"))
+        .collect();
+    truths.sort();
+
+    // per l7: (agree, total)
+    let mut score: HashMap<String, (usize, usize)> = HashMap::new();
+    let mut unexplained = Vec::new();
+    let mut explained_used = 0;
+    for truth_path in &truths {
+        let rows = read_truth(truth_path);
+        if rows.is_empty() {
+            continue;
+        }
+        let name = truth_path.file_name().unwrap().to_string_lossy().trim_end_matches(".truth.tsv").to_owned();
+        let flows = analyse(&truth_path.with_file_name(&name));
+        let mut hosts: HashMap<Tuple, Vec<Option<String>>> = HashMap::new();
+        for flow in &flows {
+            let tuple = unordered(
+                flow.proto,
+                SocketAddr::new(flow.src_ip, flow.src_port),
+                SocketAddr::new(flow.dst_ip, flow.dst_port),
+            );
+            hosts.entry(tuple).or_default().push(flow.host.clone());
+        }
+        for row in rows {
+            let entry = score.entry(row.l7.clone()).or_default();
+            entry.1 += 1;
+            let ours = hosts.get(&unordered(row.proto, row.a, row.b));
+            let agrees = ours.is_some_and(|names| {
+                names.iter().flatten().any(|host| host.eq_ignore_ascii_case(&row.host))
+            });
+            if agrees {
+                entry.0 += 1;
+            } else if EXPLAINED.iter().any(|(file, host, _)| *file == name && *host == row.host) {
+                explained_used += 1;
+            } else {
+                unexplained.push(format!(
+                    "{name}: {} {} {} {} nDPI={:?} ours={:?}",
+                    row.l7, row.proto, row.a, row.b, row.host, ours
+                ));
+            }
+        }
+    }
+
+    let mut l7s: Vec<_> = score.iter().collect();
+    l7s.sort();
+    println!("{:<6} {:>6} {:>6} {:>8}", "l7", "agree", "total", "rate");
+    for (l7, (agree, total)) in &l7s {
+        println!("{l7:<6} {agree:>6} {total:>6} {:>7.2}%", 100.0 * *agree as f64 / *total as f64);
+    }
+    println!("explained disagreements: {explained_used}; unexplained: {}", unexplained.len());
+    for line in &unexplained {
+        println!("  UNEXPLAINED {line}");
+    }
+    for (l7, (agree, total)) in &l7s {
+        let rate = *agree as f64 / *total as f64;
+        assert!(rate >= BAR, "{l7}: {agree}/{total} = {:.2}% is below {:.0}%", rate * 100.0, BAR * 100.0);
+    }
+    assert!(unexplained.is_empty(), "{} disagreements are not explained", unexplained.len());
+    assert_eq!(explained_used, EXPLAINED.len(), "an explained disagreement no longer occurs: remove it");
+    for l7 in ["HTTP", "TLS", "DNS", "QUIC"] {
+        assert!(score.contains_key(l7), "no {l7} flow in the truth files");
+    }
+}

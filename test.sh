@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Sets up what the tests need on a fresh Debian machine and runs every test of the project.
+# Usage: ./test.sh            (CI runs it through .ci/run)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+log() { printf '\n== %s\n' "$*"; }
+
+need_apt=()
+for tool in ip:iproute2 tshark:tshark curl:curl; do
+  command -v "${tool%%:*}" >/dev/null 2>&1 || need_apt+=("${tool#*:}")
+done
+if [ ${#need_apt[@]} -gt 0 ]; then
+  log "installing ${need_apt[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+command -v cargo >/dev/null || { echo "cargo not found: install Rust (https://rustup.rs)" >&2; exit 1; }
+
+log "format and lints"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --locked -q -- -D warnings
+
+log "Rust tests (unit, property, corpus agreement, end to end)"
+cargo test --workspace --locked
+
+log "all tests passed"

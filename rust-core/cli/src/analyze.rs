@@ -91,7 +91,10 @@ fn analyze_capture(
             }
             Err(error @ (CaptureError::Truncated { .. } | CaptureError::Damaged { .. })) if frames > 0 => {
                 progress.suspend(|| {
-                    eprintln!("phonehome: warning: {}: {error}; analysed the {frames} packets before it", path.display())
+                    eprintln!(
+                        "phonehome: warning: {}: {error}; analysed the {frames} packets before it",
+                        path.display()
+                    )
                 });
                 break;
             }

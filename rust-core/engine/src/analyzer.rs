@@ -2,15 +2,16 @@
 //! from a file; the live engine feeds it every packet that crosses the tun. It never learns which.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use phonehome_dns::NameCache;
-use phonehome_packet::{IpPacket, LinkType, PacketDecoder, Timestamp, Transport};
+use phonehome_packet::{IpPacket, LinkType, PacketDecoder, TcpSegment, Timestamp, Transport};
 use rustc_hash::FxHashMap;
 
 use crate::flow::{orient, Direction, FlowKey, FlowMeter, Timeouts, TupleKey};
 use crate::inspect::FlowInspector;
 use crate::record::{FlowRecord, Proto};
-use crate::stream::StreamCollector;
+use crate::stream::{Change, StreamCollector};
 
 /// Tunables of the pipeline; the defaults suit both capture analysis and a phone.
 #[derive(Clone, Debug)]
@@ -74,14 +75,20 @@ struct Flow {
     server_stream: StreamCollector,
     inspector: FlowInspector,
     /// Name the server address had in a DNS answer when the flow started, and whether it was ambiguous.
-    dns_name: Option<(String, bool)>,
+    dns_name: Option<(Arc<str>, bool)>,
     owner: Option<Owner>,
 }
 
 /// Packets → flows → inspection → records.
 pub struct Analyzer {
-    config: AnalyzerConfig,
     decoder: PacketDecoder,
+    flows: FlowTable,
+}
+
+/// Everything but the decoder, so a decoded packet (which may borrow the decoder's reassembly buffer)
+/// can be handed to it.
+struct FlowTable {
+    config: AnalyzerConfig,
     flows: FxHashMap<TupleKey, Flow>,
     names: NameCache,
     stats: AnalyzerStats,
@@ -91,70 +98,67 @@ pub struct Analyzer {
 impl Analyzer {
     pub fn new(config: AnalyzerConfig) -> Self {
         Analyzer {
-            names: NameCache::new(config.dns_cache_entries),
-            config,
             decoder: PacketDecoder::new(),
-            flows: FxHashMap::default(),
-            stats: AnalyzerStats::default(),
-            last_sweep: Timestamp::default(),
+            flows: FlowTable {
+                names: NameCache::new(config.dns_cache_entries),
+                config,
+                flows: FxHashMap::default(),
+                stats: AnalyzerStats::default(),
+                last_sweep: Timestamp::default(),
+            },
         }
     }
 
     pub fn stats(&self) -> AnalyzerStats {
-        self.stats
+        self.flows.stats
     }
 
     /// A frame from a capture file.
     pub fn process_frame(&mut self, ts: Timestamp, link: LinkType, frame: &[u8], sink: &mut dyn FlowSink) {
-        self.stats.frames += 1;
         let decoded = self.decoder.decode(ts, link, frame);
-        self.take_packet(ts, decoded, sink);
+        self.flows.on_decoded(ts, decoded, sink);
     }
 
     /// A bare IP packet, as a tun device carries them.
     pub fn process_ip(&mut self, ts: Timestamp, packet: &[u8], sink: &mut dyn FlowSink) {
-        self.stats.frames += 1;
         let decoded = self.decoder.decode_ip(ts, packet);
-        self.take_packet(ts, decoded, sink);
+        self.flows.on_decoded(ts, decoded, sink);
     }
 
     /// Attributes a flow to an app (the live engine resolves owners off the packet path).
     pub fn set_owner(&mut self, key: &FlowKey, owner: Owner) {
-        if let Some(flow) = self.flows.get_mut(&TupleKey::new(key.proto, key.client, key.server)) {
+        if let Some(flow) = self.flows.flows.get_mut(&TupleKey::new(key.proto, key.client, key.server)) {
             flow.owner = Some(owner);
         }
     }
 
     /// Finishes flows idle at `now`; call it on a timer when packets may stop arriving (live engine).
     pub fn sweep(&mut self, now: Timestamp, sink: &mut dyn FlowSink) {
-        let timeouts = self.config.timeouts;
-        let idle: Vec<TupleKey> =
-            self.flows.iter().filter(|(_, flow)| flow.meter.is_idle(now, &timeouts)).map(|(key, _)| *key).collect();
-        for key in idle {
-            self.end_flow(&key, sink);
-        }
-        self.last_sweep = now;
+        self.flows.sweep(now, sink);
     }
 
     /// Finishes every flow still open (end of a capture, or engine shutdown).
     pub fn finish(&mut self, sink: &mut dyn FlowSink) {
-        let mut remaining: Vec<Flow> = self.flows.drain().map(|(_, flow)| flow).collect();
+        let mut remaining: Vec<Flow> = self.flows.flows.drain().map(|(_, flow)| flow).collect();
         remaining.sort_by_key(|flow| flow.meter.first_seen);
         for flow in remaining {
             sink.flow_ended(flow.into_record());
         }
     }
+}
 
-    fn take_packet(
+impl FlowTable {
+    fn on_decoded(
         &mut self,
         ts: Timestamp,
         decoded: Result<Option<IpPacket<'_>>, phonehome_packet::DecodeError>,
         sink: &mut dyn FlowSink,
     ) {
+        self.stats.frames += 1;
         match decoded {
             Ok(Some(packet)) => {
                 self.stats.ip_packets += 1;
-                Self::on_packet(&mut self.flows, &mut self.names, &self.config, &mut self.stats, ts, &packet, sink);
+                self.on_packet(ts, &packet, sink);
             }
             Ok(None) => self.stats.skipped += 1,
             Err(_) => self.stats.malformed += 1,
@@ -167,21 +171,23 @@ impl Analyzer {
         }
     }
 
-    fn on_packet(
-        flows: &mut FxHashMap<TupleKey, Flow>,
-        names: &mut NameCache,
-        config: &AnalyzerConfig,
-        stats: &mut AnalyzerStats,
-        ts: Timestamp,
-        packet: &IpPacket<'_>,
-        sink: &mut dyn FlowSink,
-    ) {
+    fn sweep(&mut self, now: Timestamp, sink: &mut dyn FlowSink) {
+        let timeouts = self.config.timeouts;
+        let idle: Vec<TupleKey> =
+            self.flows.iter().filter(|(_, flow)| flow.meter.is_idle(now, &timeouts)).map(|(key, _)| *key).collect();
+        for key in idle {
+            self.end_flow(&key, sink);
+        }
+        self.last_sweep = now;
+    }
+
+    fn on_packet(&mut self, ts: Timestamp, packet: &IpPacket<'_>, sink: &mut dyn FlowSink) {
         let (proto, src_port, dst_port, payload) = match &packet.transport {
             Transport::Tcp(s) => (Proto::Tcp, s.src_port, s.dst_port, s.payload),
             Transport::Udp(d) => (Proto::Udp, d.src_port, d.dst_port, d.payload),
             Transport::Icmp(m) => (Proto::Icmp, m.echo_id.unwrap_or(0), m.echo_id.unwrap_or(0), m.payload),
             Transport::Other { .. } => {
-                stats.skipped += 1;
+                self.stats.skipped += 1;
                 return;
             }
         };
@@ -190,17 +196,16 @@ impl Analyzer {
         let tuple = TupleKey::new(proto, src, dst);
 
         // A new SYN on the tuple of a finished connection starts a new flow (port reuse).
-        if let (Transport::Tcp(segment), Some(existing)) = (&packet.transport, flows.get(&tuple)) {
+        if let (Transport::Tcp(segment), Some(existing)) = (&packet.transport, self.flows.get(&tuple)) {
             if segment.flags.syn && !segment.flags.ack && existing.meter.tcp.finished() {
-                if let Some(old) = flows.remove(&tuple) {
-                    sink.flow_ended(old.into_record());
-                }
+                self.end_flow(&tuple, sink);
             }
         }
-        let flow = flows.entry(tuple).or_insert_with(|| {
+        let (config, names, stats) = (&self.config, &mut self.names, &mut self.stats);
+        let flow = self.flows.entry(tuple).or_insert_with(|| {
             stats.flows += 1;
             let (client, server) = orient(src, dst, &packet.transport);
-            let dns_name = names.lookup(server.ip(), ts.0).map(|cached| (cached.name.to_owned(), cached.uncertain));
+            let dns_name = names.lookup(server.ip(), ts.0).map(|cached| (cached.name, cached.uncertain));
             Flow {
                 meter: FlowMeter::new(FlowKey { proto, client, server }, ts),
                 client_stream: StreamCollector::new(if proto == Proto::Tcp { config.client_bytes } else { 0 }),
@@ -214,32 +219,7 @@ impl Analyzer {
         flow.meter.count(ts, direction, payload.len());
 
         match &packet.transport {
-            Transport::Tcp(segment) => {
-                flow.meter.tcp.update(segment, direction);
-                let stream = match direction {
-                    Direction::ToServer => &mut flow.client_stream,
-                    Direction::ToClient => &mut flow.server_stream,
-                };
-                if segment.flags.syn {
-                    stream.on_syn(segment.seq);
-                }
-                if stream.on_segment(segment.seq, segment.payload) {
-                    match direction {
-                        Direction::ToServer if flow.inspector.wants_client_stream() => {
-                            let full = flow.client_stream.is_full();
-                            flow.inspector.on_client_stream(flow.client_stream.bytes(), full);
-                        }
-                        Direction::ToServer => {}
-                        Direction::ToClient => {
-                            flow.inspector.on_server_stream(flow.server_stream.bytes(), names, ts.0);
-                        }
-                    }
-                }
-                if !flow.inspector.wants_client_stream() && flow.inspector.is_encrypted() {
-                    flow.client_stream.release();
-                    flow.server_stream.release();
-                }
-            }
+            Transport::Tcp(segment) => flow.on_tcp(segment, direction, names, ts),
             Transport::Udp(datagram) => match direction {
                 Direction::ToServer => flow.inspector.on_client_datagram(datagram.payload),
                 Direction::ToClient => flow.inspector.on_server_datagram(datagram.payload, names, ts.0),
@@ -267,13 +247,43 @@ impl Analyzer {
 }
 
 impl Flow {
+    fn on_tcp(&mut self, segment: &TcpSegment<'_>, direction: Direction, names: &mut NameCache, ts: Timestamp) {
+        self.meter.tcp.update(segment, direction);
+        let stream = match direction {
+            Direction::ToServer => &mut self.client_stream,
+            Direction::ToClient => &mut self.server_stream,
+        };
+        if segment.flags.syn {
+            stream.on_syn(segment.seq);
+        }
+        let change = stream.on_segment(segment.seq, segment.payload);
+        if change == Change::Rewritten && direction == Direction::ToServer {
+            self.inspector.restart_client_probe();
+        }
+        if change != Change::None {
+            match direction {
+                Direction::ToServer if self.inspector.wants_client_stream() => {
+                    let full = self.client_stream.is_full();
+                    self.inspector.on_client_stream(self.client_stream.bytes(), full);
+                }
+                Direction::ToServer => {}
+                Direction::ToClient => self.inspector.on_server_stream(self.server_stream.bytes(), names, ts.0),
+            }
+        }
+        if !self.inspector.wants_client_stream() && self.inspector.is_encrypted() {
+            self.client_stream.release();
+            self.server_stream.release();
+        }
+    }
+
     fn into_record(self) -> FlowRecord {
-        let Flow { meter, inspector, dns_name, owner, .. } = self;
+        let Flow { meter, mut inspector, dns_name, owner, client_stream, .. } = self;
+        inspector.finish(client_stream.bytes());
         let mut found = inspector.found;
         let mut flags = Vec::new();
         if found.host.is_none() {
             if let Some((name, uncertain)) = dns_name {
-                found.host = Some(name);
+                found.host = Some(name.to_string());
                 found.host_source = Some(crate::record::HostSource::Dns);
                 if uncertain {
                     flags.push("dns_uncertain");

@@ -50,9 +50,9 @@ enum Stage {
     /// Nothing recognised yet.
     Probing,
     Dns,
-    /// A QUIC Initial was seen; CRYPTO frames are being gathered.
+    /// A QUIC Initial decrypted; CRYPTO frames are being gathered.
     Quic(Box<phonehome_quic::InitialDecoder>),
-    /// Inspection of this direction is over: recognised and extracted, or unrecognisable.
+    /// Inspection of the client side is over: recognised and extracted, or unrecognisable.
     Done,
 }
 
@@ -66,13 +66,9 @@ pub struct FlowInspector {
 
 impl FlowInspector {
     pub fn new(client_port: u16, server_port: u16) -> Self {
-        let client_stage =
-            if is_dns_port(server_port) || is_dns_port(client_port) { Stage::Dns } else { Stage::Probing };
-        let mut found = Inspection::default();
-        if matches!(client_stage, Stage::Dns) {
-            found.l7 = Some(L7::Dns);
-        }
-        FlowInspector { client_stage, datagrams_probed: 0, found }
+        let dns = is_dns_port(server_port) || is_dns_port(client_port);
+        let found = Inspection { l7: dns.then_some(L7::Dns), ..Inspection::default() };
+        FlowInspector { client_stage: if dns { Stage::Dns } else { Stage::Probing }, datagrams_probed: 0, found }
     }
 
     /// Whether the client stream is still of interest to the protocol inspectors.
@@ -85,14 +81,21 @@ impl FlowInspector {
         matches!(self.found.l7, Some(L7::Tls | L7::Quic))
     }
 
+    /// The start of the client stream was rewritten: a verdict of "neither TLS nor HTTP" may be wrong now.
+    pub fn restart_client_probe(&mut self) {
+        if matches!(self.client_stage, Stage::Done) && self.found.l7.is_none() {
+            self.client_stage = Stage::Probing;
+        }
+    }
+
     /// The contiguous client → server bytes of a TCP flow, from its start, grew.
     pub fn on_client_stream(&mut self, stream: &[u8], stream_full: bool) {
         match self.client_stage {
             Stage::Dns => {
-                for message in phonehome_dns::tcp_messages(stream) {
-                    if self.on_dns_query(message) {
-                        break;
-                    }
+                if let Some(query) =
+                    phonehome_dns::tcp_messages(stream).find_map(|m| phonehome_dns::parse_message(m).ok())
+                {
+                    self.on_dns_message(&query);
                 }
             }
             Stage::Probing => self.probe_stream(stream, stream_full),
@@ -113,27 +116,24 @@ impl FlowInspector {
 
     /// A client → server UDP datagram.
     pub fn on_client_datagram(&mut self, payload: &[u8]) {
-        match &mut self.client_stage {
+        self.client_stage = match std::mem::replace(&mut self.client_stage, Stage::Done) {
             Stage::Dns => {
-                self.on_dns_query(payload);
+                if let Ok(query) = phonehome_dns::parse_message(payload) {
+                    self.on_dns_message(&query);
+                }
+                Stage::Dns
             }
             Stage::Probing => {
                 self.datagrams_probed += 1;
-                if phonehome_quic::looks_like_initial(payload) {
-                    let mut decoder = Box::<phonehome_quic::InitialDecoder>::default();
-                    let done = self.feed_quic(&mut decoder, payload);
-                    self.client_stage = if done { Stage::Done } else { Stage::Quic(decoder) };
-                } else if self.datagrams_probed >= MAX_UNRECOGNISED_DATAGRAMS {
-                    self.client_stage = Stage::Done;
+                let decoder = Box::<phonehome_quic::InitialDecoder>::default();
+                match self.feed_quic(decoder, payload) {
+                    Stage::Probing if self.datagrams_probed >= MAX_UNRECOGNISED_DATAGRAMS => Stage::Done,
+                    next => next,
                 }
             }
-            Stage::Quic(decoder) => {
-                let mut decoder = std::mem::take(decoder);
-                let done = self.feed_quic(&mut decoder, payload);
-                self.client_stage = if done { Stage::Done } else { Stage::Quic(decoder) };
-            }
-            Stage::Done => {}
-        }
+            Stage::Quic(decoder) => self.feed_quic(decoder, payload),
+            Stage::Done => Stage::Done,
+        };
     }
 
     /// A server → client UDP datagram: DNS answers feed the name cache.
@@ -142,87 +142,115 @@ impl FlowInspector {
             if let Ok(message) = phonehome_dns::parse_message(payload) {
                 names.insert_answers(&message, now);
                 // A capture that missed the query still names the flow from the answer's question.
-                if let Some(question) = message.questions.first() {
-                    self.found.name(&question.name, HostSource::Dns);
+                self.on_dns_message(&message);
+            }
+        }
+    }
+
+    /// The flow ended: salvage what a handshake that never completed says (a capture cut short, lost
+    /// segments, a one-directional capture).
+    pub fn finish(&mut self, client_stream: &[u8]) {
+        match std::mem::replace(&mut self.client_stage, Stage::Done) {
+            Stage::Quic(decoder) => {
+                if let Some(hello) = decoder.partial_hello() {
+                    self.on_quic_hello(hello);
                 }
             }
-        }
-    }
-
-    /// Returns true once the flow is named.
-    fn on_dns_query(&mut self, message: &[u8]) -> bool {
-        let Ok(query) = phonehome_dns::parse_message(message) else { return false };
-        match query.questions.first() {
-            Some(question) => {
-                self.found.name(&question.name, HostSource::Dns);
-                true
+            Stage::Probing if self.found.l7 == Some(L7::Tls) => {
+                if let Some(hello) = phonehome_tls::parse_client_hello_prefix(client_stream) {
+                    self.on_client_hello(&hello);
+                }
             }
-            None => false,
+            Stage::Probing if self.found.l7 == Some(L7::Http) => {
+                if let Some(request) = phonehome_http::parse_request_truncated(client_stream) {
+                    self.on_http_request(&request);
+                }
+            }
+            _ => {}
         }
     }
 
-    /// Returns true when the decoder is finished (hello found, or not QUIC after all).
-    fn feed_quic(&mut self, decoder: &mut phonehome_quic::InitialDecoder, payload: &[u8]) -> bool {
+    fn on_dns_message(&mut self, message: &phonehome_dns::Message) {
+        if let Some(question) = message.questions.first() {
+            self.found.name(&question.name, HostSource::Dns);
+        }
+    }
+
+    /// Feeds the decoder and says what to do next: go on gathering, done, or not QUIC (yet).
+    fn feed_quic(&mut self, mut decoder: Box<phonehome_quic::InitialDecoder>, payload: &[u8]) -> Stage {
         match decoder.on_client_datagram(payload) {
             Ok(Some(hello)) => {
-                self.found.l7 = Some(L7::Quic);
-                if let Some(sni) = &hello.server_name {
-                    self.found.name(sni, HostSource::Quic);
-                }
-                self.found.alpn = hello.alpn.clone();
-                self.found.ja4 = Some(hello.ja4.clone());
-                self.found.ech = Some(hello.client_hello.has_ech);
-                self.found.tls_version = Some("1.3".to_owned());
-                true
+                self.on_quic_hello(hello);
+                Stage::Done
             }
+            Ok(None) if decoder.is_finished() => Stage::Done,
             Ok(None) => {
                 self.found.l7 = Some(L7::Quic);
-                false
+                Stage::Quic(decoder)
             }
-            Err(_) => self.found.l7.is_none(),
+            Err(_) if self.found.l7 == Some(L7::Quic) => Stage::Quic(decoder),
+            Err(_) => Stage::Probing,
         }
+    }
+
+    fn on_quic_hello(&mut self, hello: phonehome_quic::QuicHello) {
+        self.found.l7 = Some(L7::Quic);
+        if let Some(sni) = &hello.server_name {
+            self.found.name(sni, HostSource::Quic);
+        }
+        self.found.alpn = hello.alpn;
+        self.found.ja4 = hello.ja4;
+        if let Some(client_hello) = &hello.client_hello {
+            self.found.ech = Some(client_hello.has_ech);
+            self.found.tls_version = Some(tls_version_name(client_hello.max_version()));
+        }
+    }
+
+    fn on_client_hello(&mut self, hello: &phonehome_tls::ClientHello) {
+        if let Some(sni) = &hello.server_name {
+            self.found.name(sni, HostSource::Sni);
+        }
+        self.found.tls_version = Some(tls_version_name(hello.max_version()));
+        self.found.alpn = hello.alpn.clone();
+        // A fingerprint of half a ClientHello would match no one's: only whole ones get a JA4.
+        self.found.ja4 = (!hello.truncated).then(|| hello.ja4(phonehome_tls::Ja4Transport::Tcp));
+        self.found.ech = Some(hello.has_ech);
+    }
+
+    fn on_http_request(&mut self, request: &phonehome_http::Request) {
+        if let Some(host) = &request.host {
+            self.found.name(host, HostSource::Http);
+        }
+        self.found.http_method = Some(request.method.clone());
+        self.found.http_path = Some(request.target.clone());
+        self.found.user_agent = request.user_agent.clone();
     }
 
     fn probe_stream(&mut self, stream: &[u8], stream_full: bool) {
-        if phonehome_tls::looks_like_tls(stream) == Some(true) {
+        let tls = phonehome_tls::looks_like_tls(stream);
+        let http = phonehome_http::looks_like_request(stream);
+        if tls == Some(true) {
             self.found.l7 = Some(L7::Tls);
             match phonehome_tls::parse_client_hello_records(stream) {
                 HelloParse::Complete(hello) => {
-                    if let Some(sni) = &hello.server_name {
-                        self.found.name(sni, HostSource::Sni);
-                    }
-                    self.found.tls_version = Some(tls_version_name(hello.max_version()));
-                    self.found.alpn = hello.alpn.clone();
-                    self.found.ja4 = Some(hello.ja4(phonehome_tls::Ja4Transport::Tcp));
-                    self.found.ech = Some(hello.has_ech);
+                    self.on_client_hello(&hello);
                     self.client_stage = Stage::Done;
                 }
                 HelloParse::Incomplete if !stream_full => {}
-                HelloParse::Incomplete | HelloParse::NotTls => self.client_stage = Stage::Done,
+                HelloParse::Incomplete | HelloParse::NotTls => self.finish(stream),
             }
-            return;
-        }
-        if phonehome_http::looks_like_request(stream) == Some(true) {
+        } else if http == Some(true) {
             self.found.l7 = Some(L7::Http);
             match phonehome_http::parse_request(stream) {
                 RequestParse::Complete(request) => {
-                    if let Some(host) = &request.host {
-                        self.found.name(host, HostSource::Http);
-                    }
-                    self.found.http_method = Some(request.method.clone());
-                    self.found.http_path = Some(request.target.clone());
-                    self.found.user_agent = request.user_agent.clone();
+                    self.on_http_request(&request);
                     self.client_stage = Stage::Done;
                 }
                 RequestParse::Incomplete if !stream_full => {}
-                RequestParse::Incomplete | RequestParse::NotHttp => self.client_stage = Stage::Done,
+                RequestParse::Incomplete | RequestParse::NotHttp => self.finish(stream),
             }
-            return;
-        }
-        let undecidable = phonehome_tls::looks_like_tls(stream).is_none()
-            || phonehome_http::looks_like_request(stream).is_none();
-        if !undecidable || stream_full {
-            self.client_stage = Stage::Done;
+        } else if (tls.is_some() && http.is_some()) || stream_full {
+            self.client_stage = Stage::Done; // neither TLS nor HTTP
         }
     }
 }

@@ -128,6 +128,35 @@ pub struct FlowRecord {
     pub user_agent: Option<String>,
 }
 
+/// One alert: a finding about a flow, with the flow's identity and the evidence that triggered it.
+/// Written as JSON lines by `--alerts`; field names are a contract like the flow columns.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AlertRecord {
+    /// When the evidence was seen (ISO 8601 UTC).
+    pub ts: String,
+    pub severity: phonehome_intel::Severity,
+    pub kind: phonehome_intel::AlertKind,
+    pub proto: Proto,
+    pub src_ip: IpAddr,
+    pub src_port: u16,
+    pub dst_ip: IpAddr,
+    pub dst_port: u16,
+    pub uid: Option<u32>,
+    pub app: Option<String>,
+    pub host: Option<String>,
+    pub country: Option<String>,
+    pub asn: Option<u32>,
+    pub as_org: Option<String>,
+    /// For identifier leaks and patterns: the identifier's kind (`imei`, `mac`, a custom name…).
+    pub identifier: Option<String>,
+    /// For identifier leaks: how it was sent (`plain`, `url`, `base64`, `hex`, `md5`, `sha1`, `sha256`…).
+    pub encoding: Option<String>,
+    /// What triggered the alert, in words a reader can check; identifiers appear redacted.
+    pub evidence: String,
+    /// The company behind the destination when known (tracker owner, network or domain owner).
+    pub owner: Option<String>,
+}
+
 /// The columns every export starts with, in order.
 pub const CONTRACT_COLUMNS: [&str; 21] = [
     "first_seen",
@@ -306,10 +335,8 @@ mod tests {
     fn column_lists_match_the_serialised_fields_in_order() {
         // Serialising a struct streams its fields in declaration order: the JSON line has the CSV's column order.
         let json = serde_json::to_string(&sample()).unwrap();
-        let positions: Vec<usize> = COLUMNS
-            .iter()
-            .map(|c| json.find(&format!("\"{c}\":")).unwrap_or_else(|| panic!("{c} missing")))
-            .collect();
+        let positions: Vec<usize> =
+            COLUMNS.iter().map(|c| json.find(&format!("\"{c}\":")).unwrap_or_else(|| panic!("{c} missing"))).collect();
         assert!(positions.windows(2).all(|w| w[0] < w[1]), "{json}");
         assert_eq!(serde_json::from_str::<serde_json::Value>(&json).unwrap().as_object().unwrap().len(), COLUMNS.len());
         assert_eq!(&COLUMNS[..21], &CONTRACT_COLUMNS[..]);

@@ -3,6 +3,15 @@
 //!
 //! Bounded: at most `cap` contiguous bytes and [`MAX_PENDING_SEGMENTS`] out-of-order segments are kept.
 
+/// How a segment changed the contiguous prefix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    None,
+    Appended,
+    /// Bytes already held were replaced: inspection must look again from the start.
+    Rewritten,
+}
+
 /// Out-of-order segments held while waiting for a gap to fill; more are dropped (the stream then stalls).
 pub const MAX_PENDING_SEGMENTS: usize = 32;
 
@@ -36,21 +45,25 @@ impl StreamCollector {
         }
     }
 
-    /// Adds a segment; returns true when the contiguous prefix grew.
-    pub fn on_segment(&mut self, seq: u32, payload: &[u8]) -> bool {
+    /// Adds a segment and says how the contiguous prefix changed.
+    pub fn on_segment(&mut self, seq: u32, payload: &[u8]) -> Change {
         if payload.is_empty() || self.is_full() {
-            return false;
+            return Change::None;
         }
         let base = *self.base.get_or_insert(seq);
         let offset = seq_delta(base, seq);
         if offset < 0 && !self.base_from_syn && self.data.len() < self.cap {
             // Mid-stream capture whose first segment arrived late: extend the start backwards.
-            return self.prepend(seq, payload);
+            return if self.prepend(seq, payload) { Change::Rewritten } else { Change::None };
         }
         let before = self.data.len();
-        self.place(offset, payload);
+        let rewrote = self.place(offset, payload);
         self.drain_pending();
-        self.data.len() > before
+        match (rewrote, self.data.len() > before) {
+            (true, _) => Change::Rewritten,
+            (false, true) => Change::Appended,
+            (false, false) => Change::None,
+        }
     }
 
     /// The contiguous bytes collected so far.
@@ -85,12 +98,14 @@ impl StreamCollector {
         true
     }
 
-    /// Places a segment at `offset` from the base: appends, trims overlap, or parks it.
-    fn place(&mut self, offset: i64, payload: &[u8]) {
+    /// Places a segment at `offset` from the base: appends, trims overlap, or parks it. A segment that
+    /// overlaps held bytes with different ones and reaches past them replaces them (the longer, later
+    /// segment is the real data: e.g. stray payload on a handshake ACK); returns true when it did.
+    fn place(&mut self, offset: i64, payload: &[u8]) -> bool {
         let end = offset + payload.len() as i64;
         let have = self.data.len() as i64;
         if end <= have {
-            return; // retransmission of bytes we already hold
+            return false; // retransmission of bytes we already hold
         }
         if offset > have {
             if offset < self.cap as i64 && self.pending.len() < MAX_PENDING_SEGMENTS {
@@ -98,12 +113,20 @@ impl StreamCollector {
                     self.pending.push((base.wrapping_add(offset as u32), payload.to_vec()));
                 }
             }
-            return;
+            return false;
         }
-        let skip = usize::try_from(have - offset).unwrap_or(0);
+        let start = usize::try_from(offset).unwrap_or(0);
+        let overlap = usize::try_from(have - offset).unwrap_or(0);
+        let (old, new) = (&self.data[start..], &payload[..overlap]);
+        let rewrote = old != new;
+        if rewrote {
+            self.data.truncate(start);
+            self.data.extend_from_slice(new);
+        }
         let room = self.cap.saturating_sub(self.data.len());
-        let fresh = payload.get(skip..).unwrap_or_default();
+        let fresh = &payload[overlap..];
         self.data.extend_from_slice(&fresh[..fresh.len().min(room)]);
+        rewrote
     }
 
     fn drain_pending(&mut self) {
@@ -129,8 +152,8 @@ mod tests {
     fn in_order_segments_concatenate() {
         let mut s = StreamCollector::new(100);
         s.on_syn(999);
-        assert!(s.on_segment(1000, b"hello "));
-        assert!(s.on_segment(1006, b"world"));
+        assert_eq!(s.on_segment(1000, b"hello "), Change::Appended);
+        assert_eq!(s.on_segment(1006, b"world"), Change::Appended);
         assert_eq!(s.bytes(), b"hello world");
     }
 
@@ -139,8 +162,8 @@ mod tests {
         let mut s = StreamCollector::new(100);
         s.on_syn(0);
         s.on_segment(1, b"abcdef");
-        assert!(!s.on_segment(1, b"abc"));
-        assert!(s.on_segment(4, b"defghi"));
+        assert_eq!(s.on_segment(1, b"abc"), Change::None);
+        assert_eq!(s.on_segment(4, b"defghi"), Change::Appended);
         assert_eq!(s.bytes(), b"abcdefghi");
     }
 
@@ -148,8 +171,8 @@ mod tests {
     fn reordered_segments_wait_for_the_gap() {
         let mut s = StreamCollector::new(100);
         s.on_syn(u32::MAX - 2); // sequence numbers wrap inside the stream
-        assert!(!s.on_segment(2, b"world"));
-        assert!(s.on_segment(u32::MAX - 1, b"hell"));
+        assert_eq!(s.on_segment(2, b"world"), Change::None);
+        assert_eq!(s.on_segment(u32::MAX - 1, b"hell"), Change::Appended);
         assert_eq!(s.bytes(), b"hellworld");
     }
 
@@ -157,7 +180,7 @@ mod tests {
     fn midstream_start_extends_backwards_when_the_first_segment_comes_late() {
         let mut s = StreamCollector::new(100);
         s.on_segment(106, b"world");
-        assert!(s.on_segment(100, b"hello "));
+        assert_eq!(s.on_segment(100, b"hello "), Change::Rewritten);
         assert_eq!(s.bytes(), b"hello world");
     }
 
@@ -168,7 +191,19 @@ mod tests {
         s.on_segment(1, b"abcdef");
         assert_eq!(s.bytes(), b"abcd");
         assert!(s.is_full());
-        assert!(!s.on_segment(7, b"gh"));
+        assert_eq!(s.on_segment(7, b"gh"), Change::None);
+    }
+
+    /// nDPI's heuristic_tcp_ack_payload.pcap: 2 stray bytes on the handshake's ACK, then the ClientHello at
+    /// the same sequence number.
+    #[test]
+    fn a_longer_segment_with_other_bytes_replaces_stray_payload() {
+        let mut s = StreamCollector::new(100);
+        s.on_syn(9);
+        assert_eq!(s.on_segment(10, b"\0\0"), Change::Appended);
+        assert_eq!(s.on_segment(10, b"\x16\x03\x01hello"), Change::Rewritten);
+        assert_eq!(s.bytes(), b"\x16\x03\x01hello");
+        assert_eq!(s.on_segment(10, b"\x16\x03"), Change::None);
     }
 
     proptest! {

@@ -6,18 +6,23 @@
 
 pub mod capture;
 pub mod decode;
+mod defrag;
+mod link;
 
 pub use capture::{CaptureError, CaptureReader, Frame, LinkType};
 pub use decode::{DecodeError, IcmpMessage, IpPacket, PacketDecoder, TcpFlags, TcpSegment, Transport, UdpDatagram};
+pub use defrag::{DefragLimits, DefragStats};
 
 /// Time since the Unix epoch, at nanosecond resolution (pcapng may carry it).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(pub std::time::Duration);
 
 impl Timestamp {
+    /// From microseconds since the Unix epoch.
     pub fn from_micros(micros: u64) -> Self {
         Timestamp(std::time::Duration::from_micros(micros))
     }
+    /// Microseconds since the Unix epoch (saturating).
     pub fn as_micros(self) -> u64 {
         u64::try_from(self.0.as_micros()).unwrap_or(u64::MAX)
     }

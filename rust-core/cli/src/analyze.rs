@@ -24,9 +24,10 @@ struct CaptureOutcome {
 
 pub fn run(args: &AnalyzeArgs) -> Result<()> {
     let started = Instant::now();
-    let mut outputs = Outputs::open(args.csv.as_deref(), args.jsonl.as_deref())?;
+    let judge = crate::knowledge::judge(args)?;
+    let mut outputs = Outputs::open(args.csv.as_deref(), args.jsonl.as_deref(), args.alerts.as_deref())?;
     let config = AnalyzerConfig { client_bytes: args.inspect_bytes, ..AnalyzerConfig::default() };
-    let mut analyzer = Analyzer::new(config);
+    let mut analyzer = Analyzer::with_judge(config, judge);
     let progress = progress_bar(&args.captures);
 
     let mut readable = 0usize;

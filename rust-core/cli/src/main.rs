@@ -1,6 +1,7 @@
 //! `phonehome`: the Linux front end of the phonehome engine.
 
 mod analyze;
+mod knowledge;
 mod output;
 mod summary;
 
@@ -42,9 +43,26 @@ pub struct AnalyzeArgs {
     /// Print no summary (warnings and errors still go to stderr).
     #[arg(long, short)]
     pub quiet: bool,
-    /// Client bytes per TCP flow kept for inspection.
+    /// Client bytes per flow kept for inspection and searched for identifiers.
     #[arg(long, default_value_t = 16 * 1024, value_name = "BYTES")]
     pub inspect_bytes: usize,
+    /// Identifiers of the phone to look for (TOML: imei, imsi, iccid, phone, mac, bssid, android_id, ad_id,
+    /// serial, email, location, or custom keys; one value or a list each).
+    #[arg(long, value_name = "FILE")]
+    pub ids: Option<PathBuf>,
+    /// Write alerts as JSON lines.
+    #[arg(long, value_name = "PATH")]
+    pub alerts: Option<PathBuf>,
+    /// Watched countries (ISO 3166 alpha-2, comma-separated); `none` watches none.
+    #[arg(long, value_delimiter = ',', default_values_t = ["CN".to_owned(), "RU".to_owned()], value_name = "CC")]
+    pub watch: Vec<String>,
+    /// Import a block list: CATEGORY=PATH with CATEGORY tracker, malware, telemetry or custom. Hosts files,
+    /// plain domains, `*.wildcards`, adblock `||domain^`, CIDRs, or AdGuard companiesdb trackers JSON.
+    #[arg(long = "list", value_name = "CATEGORY=PATH")]
+    pub lists: Vec<String>,
+    /// Raise an info alert at the first contact of each app (or client address) with each destination.
+    #[arg(long)]
+    pub new_destinations: bool,
 }
 
 fn main() -> ExitCode {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use phonehome_engine::record::write_json_line;
-use phonehome_engine::{CsvWriter, FlowRecord, FlowSink};
+use phonehome_engine::{AlertRecord, CsvWriter, FlowRecord, FlowSink};
 
 use crate::summary::Summary;
 
@@ -14,6 +14,7 @@ use crate::summary::Summary;
 pub struct Outputs {
     csv: Option<(PathBuf, CsvWriter<BufWriter<File>>)>,
     jsonl: Option<(PathBuf, BufWriter<File>)>,
+    alerts: Option<(PathBuf, BufWriter<File>)>,
     pub summary: Summary,
     error: Option<anyhow::Error>,
 }
@@ -24,7 +25,7 @@ fn create(path: &Path) -> Result<BufWriter<File>> {
 }
 
 impl Outputs {
-    pub fn open(csv: Option<&Path>, jsonl: Option<&Path>) -> Result<Self> {
+    pub fn open(csv: Option<&Path>, jsonl: Option<&Path>, alerts: Option<&Path>) -> Result<Self> {
         let csv = match csv {
             Some(path) => Some((
                 path.to_owned(),
@@ -32,11 +33,9 @@ impl Outputs {
             )),
             None => None,
         };
-        let jsonl = match jsonl {
-            Some(path) => Some((path.to_owned(), create(path)?)),
-            None => None,
-        };
-        Ok(Outputs { csv, jsonl, summary: Summary::default(), error: None })
+        let jsonl = jsonl.map(|path| create(path).map(|w| (path.to_owned(), w))).transpose()?;
+        let alerts = alerts.map(|path| create(path).map(|w| (path.to_owned(), w))).transpose()?;
+        Ok(Outputs { csv, jsonl, alerts, summary: Summary::default(), error: None })
     }
 
     /// Whether a write failed: the caller then stops reading and reports it.
@@ -57,7 +56,7 @@ impl Outputs {
         if let Some((path, writer)) = self.csv {
             writer.finish().with_context(|| format!("cannot write {}", path.display()))?;
         }
-        if let Some((path, mut writer)) = self.jsonl {
+        for (path, mut writer) in self.jsonl.into_iter().chain(self.alerts) {
             writer.flush().with_context(|| format!("cannot write {}", path.display()))?;
         }
         Ok(self.summary)
@@ -82,5 +81,14 @@ impl FlowSink for Outputs {
                 self.error = Some(error);
             }
         }
+    }
+
+    fn alert(&mut self, alert: AlertRecord) {
+        if let (None, Some((path, writer))) = (&self.error, &mut self.alerts) {
+            if let Err(error) = write_json_line(writer, &alert) {
+                self.error = Some(anyhow::Error::new(error).context(format!("cannot write {}", path.display())));
+            }
+        }
+        self.summary.add_alert(alert);
     }
 }

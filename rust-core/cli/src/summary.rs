@@ -3,7 +3,9 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use phonehome_engine::FlowRecord;
+use phonehome_engine::judge::shorten;
+use phonehome_engine::{AlertRecord, FlowRecord};
+use phonehome_intel::Severity;
 
 /// Bytes and flows of one row of a summary table.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -25,12 +27,24 @@ impl Tally {
     }
 }
 
+/// Alerts of one kind from one app (or client) to one destination.
+#[derive(Debug)]
+pub struct AlertGroup {
+    pub count: u64,
+    /// The first alert's evidence, as an example.
+    pub evidence: String,
+}
+
+/// (severity, kind and identifier, app or client, destination)
+type AlertKey = (Severity, String, String, String);
+
 #[derive(Debug, Default)]
 pub struct Summary {
     pub total: Tally,
     pub by_l7: HashMap<&'static str, Tally>,
     pub by_host: HashMap<String, Tally>,
     pub by_app: HashMap<String, Tally>,
+    pub alerts: HashMap<AlertKey, AlertGroup>,
 }
 
 impl Summary {
@@ -46,6 +60,24 @@ impl Summary {
             let app = record.app.clone().unwrap_or_else(|| format!("uid {uid}"));
             self.by_app.entry(app).or_default().add(record);
         }
+    }
+
+    pub fn add_alert(&mut self, alert: AlertRecord) {
+        let party = match (&alert.app, alert.uid) {
+            (Some(app), _) => app.clone(),
+            (None, Some(uid)) => format!("uid {uid}"),
+            (None, None) => alert.src_ip.to_string(),
+        };
+        let destination = alert.host.clone().unwrap_or_else(|| alert.dst_ip.to_string());
+        let what = match &alert.identifier {
+            Some(identifier) => format!("{} ({identifier})", alert.kind.as_str()),
+            None => alert.kind.as_str().to_owned(),
+        };
+        let group = self
+            .alerts
+            .entry((alert.severity, what, party, destination))
+            .or_insert_with(|| AlertGroup { count: 0, evidence: alert.evidence });
+        group.count += 1;
     }
 
     /// Renders the tables, `top` rows each.
@@ -66,7 +98,36 @@ impl Summary {
         if !self.by_app.is_empty() {
             render_table(&mut out, "Top apps by bytes", "app", &self.by_app, top);
         }
+        self.render_alerts(&mut out, top);
         out
+    }
+
+    /// Alerts by severity (worst first), then by app and destination.
+    fn render_alerts(&self, out: &mut String, top: usize) {
+        let total: u64 = self.alerts.values().map(|g| g.count).sum();
+        let _ = writeln!(out, "\nAlerts: {total}");
+        for severity in [Severity::High, Severity::Medium, Severity::Low, Severity::Info] {
+            let mut rows: Vec<_> = self.alerts.iter().filter(|((s, ..), _)| *s == severity).collect();
+            if rows.is_empty() {
+                continue;
+            }
+            rows.sort_by(|a, b| (&a.0 .2, &a.0 .3, &a.0 .1).cmp(&(&b.0 .2, &b.0 .3, &b.0 .1)));
+            let count: u64 = rows.iter().map(|(_, g)| g.count).sum();
+            let _ = writeln!(out, "  {} ({count})", severity.as_str().to_uppercase());
+            let shown = if severity >= Severity::Medium { rows.len() } else { top };
+            for ((_, kind, party, destination), group) in rows.iter().take(shown) {
+                let times = if group.count > 1 { format!(" ×{}", group.count) } else { String::new() };
+                let _ = writeln!(
+                    out,
+                    "    {party} → {}: {kind}{times} — {}",
+                    printable(destination),
+                    printable(&shorten(&group.evidence, 160))
+                );
+            }
+            if rows.len() > shown {
+                let _ = writeln!(out, "    … {} more", rows.len() - shown);
+            }
+        }
     }
 }
 

@@ -10,7 +10,8 @@ use rustc_hash::FxHashMap;
 
 use crate::flow::{orient, Direction, FlowKey, FlowMeter, Timeouts, TupleKey};
 use crate::inspect::FlowInspector;
-use crate::record::{FlowRecord, Proto};
+use crate::judge::{FlowFacts, Judge, Verdict};
+use crate::record::{AlertRecord, FlowRecord, HostSource, Proto, L7};
 use crate::stream::{Change, StreamCollector};
 
 /// Tunables of the pipeline; the defaults suit both capture analysis and a phone.
@@ -39,11 +40,14 @@ impl Default for AnalyzerConfig {
     }
 }
 
-/// Receives each flow when it ends (idle, closed and lingered, evicted, or flushed at the end).
+/// Receives each flow when it ends (idle, closed and lingered, evicted, or flushed at the end), then the
+/// alerts it raised.
 pub trait FlowSink {
     fn flow_ended(&mut self, record: FlowRecord);
+    fn alert(&mut self, _alert: AlertRecord) {}
 }
 
+/// A closure that only wants the flows.
 impl<F: FnMut(FlowRecord)> FlowSink for F {
     fn flow_ended(&mut self, record: FlowRecord) {
         self(record)
@@ -77,6 +81,10 @@ struct Flow {
     /// Name the server address had in a DNS answer when the flow started, and whether it was ambiguous.
     dns_name: Option<(Arc<str>, bool)>,
     owner: Option<Owner>,
+    /// Findings gathered while the flow runs (identifiers in UDP datagrams).
+    verdicts: Vec<Verdict>,
+    /// Client bytes of a UDP flow searched so far (bounded like a TCP stream).
+    datagram_bytes_searched: usize,
 }
 
 /// Packets → flows → inspection → records.
@@ -89,6 +97,7 @@ pub struct Analyzer {
 /// can be handed to it.
 struct FlowTable {
     config: AnalyzerConfig,
+    judge: Judge,
     flows: FxHashMap<TupleKey, Flow>,
     names: NameCache,
     stats: AnalyzerStats,
@@ -96,11 +105,18 @@ struct FlowTable {
 }
 
 impl Analyzer {
+    /// An analyzer with the built-in knowledge and no declared identifier.
     pub fn new(config: AnalyzerConfig) -> Self {
+        Self::with_judge(config, Judge::default())
+    }
+
+    /// An analyzer judging flows with the user's watchlist, lists and identifiers.
+    pub fn with_judge(config: AnalyzerConfig, judge: Judge) -> Self {
         Analyzer {
             decoder: PacketDecoder::new(),
             flows: FlowTable {
                 names: NameCache::new(config.dns_cache_entries),
+                judge,
                 config,
                 flows: FxHashMap::default(),
                 stats: AnalyzerStats::default(),
@@ -142,7 +158,7 @@ impl Analyzer {
         let mut remaining: Vec<Flow> = self.flows.flows.drain().map(|(_, flow)| flow).collect();
         remaining.sort_by_key(|flow| flow.meter.first_seen);
         for flow in remaining {
-            sink.flow_ended(flow.into_record());
+            flow.conclude(&mut self.flows.judge, sink);
         }
     }
 }
@@ -201,7 +217,7 @@ impl FlowTable {
                 self.end_flow(&tuple, sink);
             }
         }
-        let (config, names, stats) = (&self.config, &mut self.names, &mut self.stats);
+        let (config, names, stats, judge) = (&self.config, &mut self.names, &mut self.stats, &self.judge);
         let flow = self.flows.entry(tuple).or_insert_with(|| {
             stats.flows += 1;
             let (client, server) = orient(src, dst, &packet.transport);
@@ -213,6 +229,8 @@ impl FlowTable {
                 inspector: FlowInspector::new(client.port(), server.port()),
                 dns_name,
                 owner: None,
+                verdicts: Vec::new(),
+                datagram_bytes_searched: 0,
             }
         });
         let direction = flow.meter.direction_of(src);
@@ -221,7 +239,14 @@ impl FlowTable {
         match &packet.transport {
             Transport::Tcp(segment) => flow.on_tcp(segment, direction, names, ts),
             Transport::Udp(datagram) => match direction {
-                Direction::ToServer => flow.inspector.on_client_datagram(datagram.payload),
+                Direction::ToServer => {
+                    flow.inspector.on_client_datagram(datagram.payload);
+                    if flow.inspector.found.l7.is_none() && flow.datagram_bytes_searched < config.client_bytes {
+                        // Raw UDP: search each datagram as it comes, nothing is kept.
+                        flow.datagram_bytes_searched += datagram.payload.len();
+                        judge.search_payload(datagram.payload, &mut flow.verdicts);
+                    }
+                }
                 Direction::ToClient => flow.inspector.on_server_datagram(datagram.payload, names, ts.0),
             },
             Transport::Icmp(_) | Transport::Other { .. } => {}
@@ -230,7 +255,7 @@ impl FlowTable {
 
     fn end_flow(&mut self, tuple: &TupleKey, sink: &mut dyn FlowSink) {
         if let Some(flow) = self.flows.remove(tuple) {
-            sink.flow_ended(flow.into_record());
+            flow.conclude(&mut self.judge, sink);
         }
     }
 
@@ -276,22 +301,57 @@ impl Flow {
         }
     }
 
-    fn into_record(self) -> FlowRecord {
-        let Flow { meter, mut inspector, dns_name, owner, client_stream, .. } = self;
+    /// Judges the finished flow and hands its record, then its alerts, to the sink.
+    fn conclude(self, judge: &mut Judge, sink: &mut dyn FlowSink) {
+        let Flow { meter, mut inspector, dns_name, owner, client_stream, mut verdicts, .. } = self;
         inspector.finish(client_stream.bytes());
+        let encrypted = inspector.is_encrypted();
         let mut found = inspector.found;
+        let named_by_handshake = found.host.is_some();
         let mut flags = Vec::new();
         if found.host.is_none() {
             if let Some((name, uncertain)) = dns_name {
                 found.host = Some(name.to_string());
-                found.host_source = Some(crate::record::HostSource::Dns);
+                found.host_source = Some(HostSource::Dns);
                 if uncertain {
                     flags.push("dns_uncertain");
                 }
             }
         }
+        if meter.key.proto == Proto::Tcp && !encrypted {
+            judge.search_payload(client_stream.bytes(), &mut verdicts);
+        }
+        if found.l7 == Some(L7::Dns) {
+            if let Some(name) = &found.host {
+                judge.search_payload(name.as_bytes(), &mut verdicts);
+            }
+        }
         let key = meter.key;
-        FlowRecord {
+        let party = match &owner {
+            Some(Owner { app: Some(app), .. }) => app.clone(),
+            Some(Owner { uid, app: None }) => format!("uid {uid}"),
+            None => key.client.ip().to_string(),
+        };
+        let facts = FlowFacts {
+            server: key.server.ip(),
+            server_port: key.server.port(),
+            l7: found.l7,
+            host: found.host.as_deref(),
+            named_by_handshake: named_by_handshake && found.host_source != Some(HostSource::Dns),
+            http_request: found.http_method.as_deref().zip(found.http_path.as_deref()),
+            party,
+        };
+        let ip = Judge::ip_facts(key.server.ip());
+        verdicts.extend(judge.judge_flow(&facts, &ip));
+
+        let severity = verdicts.iter().map(|v| v.finding.severity).max();
+        for verdict in &verdicts {
+            let kind = verdict.finding.kind.as_str();
+            if !flags.contains(&kind) {
+                flags.push(kind);
+            }
+        }
+        let record = FlowRecord {
             first_seen: meter.first_seen.iso8601(),
             last_seen: meter.last_seen.iso8601(),
             proto: key.proto,
@@ -304,14 +364,14 @@ impl Flow {
             l7: found.l7,
             host: found.host,
             host_source: found.host_source,
-            country: None,
-            asn: None,
-            as_org: None,
+            country: ip.country.map(str::to_owned),
+            asn: ip.asn,
+            as_org: ip.as_org.map(str::to_owned),
             bytes_out: meter.to_server.bytes,
             packets_out: meter.to_server.packets,
             bytes_in: meter.to_client.bytes,
             packets_in: meter.to_client.packets,
-            severity: None,
+            severity,
             flags: flags.join(";"),
             tcp_state: (key.proto == Proto::Tcp).then(|| meter.tcp.label()),
             tls_version: found.tls_version,
@@ -321,6 +381,11 @@ impl Flow {
             http_method: found.http_method,
             http_path: found.http_path,
             user_agent: found.user_agent,
+        };
+        let alerts: Vec<AlertRecord> = verdicts.into_iter().map(|verdict| AlertRecord::new(&record, verdict)).collect();
+        sink.flow_ended(record);
+        for alert in alerts {
+            sink.alert(alert);
         }
     }
 }

@@ -4,10 +4,12 @@
 pub mod analyzer;
 pub mod flow;
 pub mod inspect;
+pub mod judge;
 pub mod record;
 pub mod stream;
 
 pub use analyzer::{Analyzer, AnalyzerConfig, AnalyzerStats, FlowSink, Owner};
 pub use flow::{Direction, FlowKey, Timeouts};
+pub use judge::Judge;
 pub use phonehome_packet::{LinkType, Timestamp};
-pub use record::{CsvWriter, FlowRecord, HostSource, Proto, COLUMNS, CONTRACT_COLUMNS, L7};
+pub use record::{AlertRecord, CsvWriter, FlowRecord, HostSource, Proto, COLUMNS, CONTRACT_COLUMNS, L7};

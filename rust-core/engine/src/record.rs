@@ -112,7 +112,7 @@ pub struct FlowRecord {
     pub packets_out: u64,
     pub bytes_in: u64,
     pub packets_in: u64,
-    pub severity: Option<String>,
+    pub severity: Option<phonehome_intel::Severity>,
     /// Short tags separated by `;` (e.g. `cleartext;dns_uncertain`).
     pub flags: String,
     // ---- additions after the contract ----
@@ -155,6 +155,32 @@ pub struct AlertRecord {
     pub evidence: String,
     /// The company behind the destination when known (tracker owner, network or domain owner).
     pub owner: Option<String>,
+}
+
+impl AlertRecord {
+    /// The alert for a verdict on a flow, dated at the flow's start.
+    pub fn new(flow: &FlowRecord, verdict: crate::judge::Verdict) -> Self {
+        AlertRecord {
+            ts: flow.first_seen.clone(),
+            severity: verdict.finding.severity,
+            kind: verdict.finding.kind,
+            proto: flow.proto,
+            src_ip: flow.src_ip,
+            src_port: flow.src_port,
+            dst_ip: flow.dst_ip,
+            dst_port: flow.dst_port,
+            uid: flow.uid,
+            app: flow.app.clone(),
+            host: flow.host.clone(),
+            country: flow.country.clone(),
+            asn: flow.asn,
+            as_org: flow.as_org.clone(),
+            identifier: verdict.identifier,
+            encoding: verdict.encoding,
+            evidence: verdict.finding.evidence,
+            owner: verdict.finding.owner,
+        }
+    }
 }
 
 /// The columns every export starts with, in order.

@@ -84,8 +84,9 @@ impl Judge {
         if facts.l7 == Some(L7::Dns) {
             // The flow is a lookup: what the name is says little until something is sent to it.
             findings = findings.into_iter().map(Finding::for_dns_lookup_only).collect();
-            if let Some(exfiltration) = facts.host.and_then(phonehome_intel::dns_exfiltration) {
-                findings.push(exfiltration);
+            // Multicast name resolution (mDNS, LLMNR) stays on the local link: nothing leaves by it.
+            if !facts.server.is_multicast() {
+                findings.extend(facts.host.and_then(phonehome_intel::dns_exfiltration));
             }
         }
         if let (Some(L7::Http), Some((method, target))) = (facts.l7, facts.http_request) {

@@ -6,8 +6,9 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
-use phonehome_engine::{Analyzer, AnalyzerConfig, FlowRecord, Proto};
-use phonehome_packet::CaptureReader;
+use phonehome_engine::Proto;
+
+mod common;
 
 const BAR: f64 = 0.97;
 
@@ -44,13 +45,6 @@ const EXPLAINED: &[(&str, &str, &str)] = &[
          (nDPI's is a suffix of ours)",
     ),
 ];
-
-fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("PHONEHOME_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
-    dir.join("ndpi").is_dir().then_some(dir)
-}
 
 #[derive(Debug)]
 struct TruthRow {
@@ -89,18 +83,6 @@ fn repair_ndpi_ipv6(text: &str) -> IpAddr {
     text.replacen("::", ":0:", 1).parse().unwrap()
 }
 
-fn analyse(capture: &Path) -> Vec<FlowRecord> {
-    let mut flows = Vec::new();
-    let mut sink = |record: FlowRecord| flows.push(record);
-    let mut analyzer = Analyzer::new(AnalyzerConfig::default());
-    let mut reader = CaptureReader::open(capture).unwrap();
-    while let Some(Ok(frame)) = reader.next_frame() {
-        analyzer.process_frame(frame.ts, frame.link, frame.data, &mut sink);
-    }
-    analyzer.finish(&mut sink);
-    flows
-}
-
 type Tuple = (Proto, SocketAddr, SocketAddr);
 
 fn unordered(proto: Proto, a: SocketAddr, b: SocketAddr) -> Tuple {
@@ -113,12 +95,8 @@ fn unordered(proto: Proto, a: SocketAddr, b: SocketAddr) -> Tuple {
 
 #[test]
 fn phonehome_names_the_flows_ndpi_names() {
-    let Some(corpus) = corpus() else {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "corpus missing under CI");
-        eprintln!("skipped: corpus not found (set PHONEHOME_CORPUS)");
-        return;
-    };
-    let mut truths: Vec<PathBuf> = std::fs::read_dir(corpus.join("ndpi"))
+    let Some(corpus) = common::ndpi_corpus() else { return };
+    let mut truths: Vec<PathBuf> = std::fs::read_dir(&corpus)
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.to_string_lossy().ends_with(".truth.tsv"))
@@ -135,7 +113,7 @@ fn phonehome_names_the_flows_ndpi_names() {
             continue;
         }
         let name = truth_path.file_name().unwrap().to_string_lossy().trim_end_matches(".truth.tsv").to_owned();
-        let flows = analyse(&truth_path.with_file_name(&name));
+        let flows = common::analyse(&truth_path.with_file_name(&name)).flows;
         let mut hosts: HashMap<Tuple, Vec<Option<String>>> = HashMap::new();
         for flow in &flows {
             let tuple = unordered(

@@ -241,7 +241,10 @@ impl FlowTable {
             Transport::Udp(datagram) => match direction {
                 Direction::ToServer => {
                     flow.inspector.on_client_datagram(datagram.payload);
-                    if flow.inspector.found.l7.is_none() && flow.datagram_bytes_searched < config.client_bytes {
+                    let searchable = flow.inspector.found.l7.is_none()
+                        && !phonehome_leak::is_encrypted_handshake(datagram.payload)
+                        && flow.datagram_bytes_searched < config.client_bytes;
+                    if searchable {
                         // Raw UDP: search each datagram as it comes, nothing is kept.
                         flow.datagram_bytes_searched += datagram.payload.len();
                         judge.search_payload(datagram.payload, &mut flow.verdicts);

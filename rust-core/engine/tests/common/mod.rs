@@ -1,4 +1,6 @@
 //! Shared by the corpus tests: where the corpus is, and one analysis of a capture.
+// Each test binary uses a part of it.
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 

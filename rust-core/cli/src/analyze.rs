@@ -25,7 +25,8 @@ struct CaptureOutcome {
 pub fn run(args: &AnalyzeArgs) -> Result<()> {
     let started = Instant::now();
     let judge = crate::knowledge::judge(args)?;
-    let mut outputs = Outputs::open(args.csv.as_deref(), args.jsonl.as_deref(), args.alerts.as_deref())?;
+    let mut outputs =
+        Outputs::open(args.common.csv.as_deref(), args.common.jsonl.as_deref(), args.common.alerts.as_deref())?;
     let config = AnalyzerConfig { client_bytes: args.inspect_bytes, ..AnalyzerConfig::default() };
     let mut analyzer = Analyzer::with_judge(config, judge);
     let progress = progress_bar(&args.captures);
@@ -57,7 +58,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
     }
 
     let stats = analyzer.stats();
-    if !args.quiet {
+    if !args.common.quiet {
         let seconds = started.elapsed().as_secs_f64();
         println!(
             "phonehome: {} capture(s), {} frames ({}), {} IP packets, {} skipped, {} malformed, in {:.2} s",
@@ -69,7 +70,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
             stats.malformed,
             seconds
         );
-        print!("{}", summary.render(args.top));
+        print!("{}", summary.render(args.common.top));
     }
     Ok(())
 }

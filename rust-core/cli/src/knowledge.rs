@@ -3,32 +3,25 @@
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
+use phonehome_engine::judge::JudgeSettings;
 use phonehome_engine::Judge;
-use phonehome_intel::{Intel, IntelConfig, ListCategory, ListInfo, ListSet, Watchlist};
-use phonehome_leak::{DetectorConfig, Identifiers, LeakDetector};
+use phonehome_intel::{ListCategory, ListInfo, ListSet};
 
-use crate::AnalyzeArgs;
+use crate::{AnalyzeArgs, CommonArgs};
 
-pub fn judge(args: &AnalyzeArgs) -> Result<Judge> {
-    let intel = Intel::new(IntelConfig { watchlist: watchlist(&args.watch)?, lists: lists(&args.lists)? });
-    let identifiers = match &args.ids {
-        Some(path) => {
-            let text = read(path)?;
-            Identifiers::from_toml(&text).with_context(|| format!("{}: invalid identifiers", path.display()))?
-        }
-        None => Identifiers::new(),
-    };
-    let config = DetectorConfig { max_scan_bytes: args.inspect_bytes, ..DetectorConfig::default() };
-    let leaks = LeakDetector::new(&identifiers, &config).context("cannot prepare the identifier search")?;
-    Ok(Judge::new(intel, leaks, args.new_destinations))
+/// The judging settings of the command line.
+pub fn settings(args: &CommonArgs, scan_bytes: usize) -> Result<JudgeSettings> {
+    Ok(JudgeSettings {
+        watchlist: args.watch.iter().map(|c| c.trim().to_owned()).filter(|c| !c.eq_ignore_ascii_case("none")).collect(),
+        identifiers_toml: args.ids.as_deref().map(read).transpose()?,
+        scan_bytes,
+        alert_new_destinations: args.new_destinations,
+    })
 }
 
-fn watchlist(codes: &[String]) -> Result<Watchlist> {
-    let mut watchlist = Watchlist::empty();
-    for code in codes.iter().map(|c| c.trim()).filter(|c| !c.eq_ignore_ascii_case("none")) {
-        watchlist.insert(code).with_context(|| format!("--watch {code}: not an ISO 3166 alpha-2 country code"))?;
-    }
-    Ok(watchlist)
+pub fn judge(args: &AnalyzeArgs) -> Result<Judge> {
+    let settings = settings(&args.common, args.inspect_bytes)?;
+    Judge::from_settings(&settings, lists(&args.lists)?).context("check --watch and --ids")
 }
 
 fn lists(specs: &[String]) -> Result<ListSet> {
@@ -65,6 +58,6 @@ fn lists(specs: &[String]) -> Result<ListSet> {
     Ok(set)
 }
 
-fn read(path: &Path) -> Result<String> {
+pub fn read(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
 }

@@ -3,6 +3,7 @@
 mod analyze;
 mod knowledge;
 mod output;
+mod run;
 mod summary;
 
 use std::path::PathBuf;
@@ -22,8 +23,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Analyse pcap/pcapng captures: flows, hosts, protocols.
+    /// Analyse pcap/pcapng captures: flows, hosts, protocols, alerts.
     Analyze(AnalyzeArgs),
+    /// Run the live engine on a TUN device until SIGINT/SIGTERM, then write flows and alerts.
+    Run(RunArgs),
 }
 
 #[derive(Args)]
@@ -31,44 +34,76 @@ pub struct AnalyzeArgs {
     /// Capture files (pcap or pcapng), analysed in order as one traffic record.
     #[arg(required = true, value_name = "CAPTURE")]
     pub captures: Vec<PathBuf>,
+    /// Client bytes per flow kept for inspection and searched for identifiers.
+    #[arg(long, default_value_t = 16 * 1024, value_name = "BYTES")]
+    pub inspect_bytes: usize,
+    /// Import a block list: CATEGORY=PATH with CATEGORY tracker, malware, telemetry or custom. Hosts files,
+    /// plain domains, `*.wildcards`, adblock `||domain^`, CIDRs, or AdGuard companiesdb trackers JSON.
+    #[arg(long = "list", value_name = "CATEGORY=PATH")]
+    pub lists: Vec<String>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Args)]
+pub struct RunArgs {
+    /// TUN device to attach to (created when missing; routes and addresses are the caller's job).
+    #[arg(long, value_name = "NAME")]
+    pub tun: String,
+    /// Mark set on every outbound socket, for policy routing to keep them out of the tun.
+    #[arg(long, default_value_t = 0x70686f6e, value_name = "N")]
+    pub fwmark: u32,
+    /// Address inside the tun's subnet that answers DNS by forwarding to --dns (UDP and TCP).
+    #[arg(long, value_name = "ADDR")]
+    pub dns_virtual: Option<std::net::IpAddr>,
+    /// Upstream resolver for queries to --dns-virtual.
+    #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.53:53")]
+    pub dns: std::net::SocketAddr,
+    /// MTU of the TUN device.
+    #[arg(long, default_value_t = 1500)]
+    pub mtu: usize,
+    /// Write what crossed the tun as pcapng.
+    #[arg(long, value_name = "PATH")]
+    pub pcap: Option<PathBuf>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Options shared by `analyze` and `run`: outputs and judging.
+#[derive(Args)]
+pub struct CommonArgs {
     /// Write flows as RFC 4180 CSV.
     #[arg(long, value_name = "PATH")]
     pub csv: Option<PathBuf>,
     /// Write flows as JSON lines.
     #[arg(long, value_name = "PATH")]
     pub jsonl: Option<PathBuf>,
+    /// Write alerts as JSON lines.
+    #[arg(long, value_name = "PATH")]
+    pub alerts: Option<PathBuf>,
+    /// Identifiers of the phone to look for (TOML: imei, imsi, iccid, phone, mac, bssid, android_id, ad_id,
+    /// serial, email, location, or custom keys; one value or a list each).
+    #[arg(long, value_name = "FILE")]
+    pub ids: Option<PathBuf>,
+    /// Watched countries (ISO 3166 alpha-2, comma-separated); `none` watches none.
+    #[arg(long, value_delimiter = ',', default_values_t = ["CN".to_owned(), "RU".to_owned()], value_name = "CC")]
+    pub watch: Vec<String>,
+    /// Raise an info alert at the first contact of each app (or client address) with each destination.
+    #[arg(long)]
+    pub new_destinations: bool,
     /// Rows in each table of the terminal summary.
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub top: usize,
     /// Print no summary (warnings and errors still go to stderr).
     #[arg(long, short)]
     pub quiet: bool,
-    /// Client bytes per flow kept for inspection and searched for identifiers.
-    #[arg(long, default_value_t = 16 * 1024, value_name = "BYTES")]
-    pub inspect_bytes: usize,
-    /// Identifiers of the phone to look for (TOML: imei, imsi, iccid, phone, mac, bssid, android_id, ad_id,
-    /// serial, email, location, or custom keys; one value or a list each).
-    #[arg(long, value_name = "FILE")]
-    pub ids: Option<PathBuf>,
-    /// Write alerts as JSON lines.
-    #[arg(long, value_name = "PATH")]
-    pub alerts: Option<PathBuf>,
-    /// Watched countries (ISO 3166 alpha-2, comma-separated); `none` watches none.
-    #[arg(long, value_delimiter = ',', default_values_t = ["CN".to_owned(), "RU".to_owned()], value_name = "CC")]
-    pub watch: Vec<String>,
-    /// Import a block list: CATEGORY=PATH with CATEGORY tracker, malware, telemetry or custom. Hosts files,
-    /// plain domains, `*.wildcards`, adblock `||domain^`, CIDRs, or AdGuard companiesdb trackers JSON.
-    #[arg(long = "list", value_name = "CATEGORY=PATH")]
-    pub lists: Vec<String>,
-    /// Raise an info alert at the first contact of each app (or client address) with each destination.
-    #[arg(long)]
-    pub new_destinations: bool,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Analyze(args) => analyze::run(&args),
+        Command::Run(args) => run::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

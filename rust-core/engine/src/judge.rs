@@ -66,7 +66,43 @@ pub struct IpFacts {
     pub as_org: Option<&'static str>,
 }
 
+/// What the user configures for judging: every front end builds its judge from these.
+#[derive(Clone, Debug, Default)]
+pub struct JudgeSettings {
+    /// Watched countries (ISO 3166 alpha-2).
+    pub watchlist: Vec<String>,
+    /// Identifiers to search for, in the TOML of `phonehome analyze --ids`.
+    pub identifiers_toml: Option<String>,
+    /// Client bytes searched per flow direction.
+    pub scan_bytes: usize,
+    pub alert_new_destinations: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum JudgeError {
+    #[error("invalid identifiers: {0}")]
+    Identifiers(#[from] phonehome_leak::LeakError),
+    #[error("{0:?} is not an ISO 3166 alpha-2 country code")]
+    Country(String),
+}
+
 impl Judge {
+    /// The judge for a user's settings and imported lists.
+    pub fn from_settings(settings: &JudgeSettings, lists: phonehome_intel::ListSet) -> Result<Judge, JudgeError> {
+        let mut watchlist = phonehome_intel::Watchlist::empty();
+        for code in &settings.watchlist {
+            watchlist.insert(code).map_err(|_| JudgeError::Country(code.clone()))?;
+        }
+        let identifiers = match &settings.identifiers_toml {
+            Some(text) => Identifiers::from_toml(text)?,
+            None => Identifiers::new(),
+        };
+        let config = DetectorConfig { max_scan_bytes: settings.scan_bytes, ..DetectorConfig::default() };
+        let leaks = LeakDetector::new(&identifiers, &config)?;
+        let intel = Intel::new(phonehome_intel::IntelConfig { watchlist, lists });
+        Ok(Judge::new(intel, leaks, settings.alert_new_destinations))
+    }
+
     pub fn new(intel: Intel, leaks: LeakDetector, alert_new_destinations: bool) -> Self {
         Judge { intel, leaks, seen_destinations: alert_new_destinations.then(HashSet::new) }
     }
@@ -91,7 +127,10 @@ impl Judge {
         }
         if let (Some(L7::Http), Some((method, target))) = (facts.l7, facts.http_request) {
             let host = facts.host.unwrap_or("");
-            let evidence = format!("cleartext HTTP {method} {host}{}", shorten(target, 120));
+            // The path only: the query string may carry identifiers, and evidence never repeats them whole.
+            let path = target.split(['?', '#']).next().unwrap_or_default();
+            let query = if path.len() < target.len() { "?…" } else { "" };
+            let evidence = format!("cleartext HTTP {method} {host}{}{query}", shorten(path, 120));
             findings.push(Finding::new(AlertKind::CleartextHttp, evidence, None));
         }
         if facts.l7 == Some(L7::Tls) && !facts.named_by_handshake {

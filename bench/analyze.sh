@@ -16,13 +16,13 @@ for tool in tshark:tshark ndpiReader:libndpi-bin mergecap:wireshark-common capin
   command -v "${tool%%:*}" >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${tool#*:}" >/dev/null; }
 done
 cargo build --release -q -p phonehome
-phonehome=target/release/phonehome
+phonehome=${CARGO_TARGET_DIR:-target}/release/phonehome
 
 # libpcap (ndpiReader) cannot read one file with mixed link types: keep the Ethernet captures.
 big=$out/corpus-x$repeats.pcap
 if [ ! -f "$big" ]; then
   mapfile -t eth < <(for f in "$corpus"/*.pcap; do
-    [ "$(capinfos -T -E "$f" 2>/dev/null | tail -1 | cut -f2)" = "Ethernet" ] && echo "$f"; done)
+    [ "$(capinfos -T -E "$f" 2>/dev/null | tail -1 | cut -f2)" = "ether" ] && echo "$f"; done)
   list=()
   for _ in $(seq "$repeats"); do list+=("${eth[@]}"); done
   mergecap -a -F pcap -w "$big" "${list[@]}"

@@ -14,8 +14,12 @@ use clap::{Args, Parser, Subcommand};
 /// Exit status when nothing could be analysed or an output could not be written.
 const EXIT_FAILURE: u8 = 1;
 
+/// `--version` also credits the embedded data, as its licence asks.
+static LONG_VERSION: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("{}\n{}", env!("CARGO_PKG_VERSION"), phonehome_ipdb::ATTRIBUTION));
+
 #[derive(Parser)]
-#[command(name = "phonehome", version, about = "See what a phone sends where, and prove it")]
+#[command(name = "phonehome", version, long_version = LONG_VERSION.as_str(), about = "See what a phone sends where, and prove it")]
 struct Cli {
     #[command(subcommand)]
     command: Command,

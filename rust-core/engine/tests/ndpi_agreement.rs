@@ -56,7 +56,7 @@ struct TruthRow {
 }
 
 fn read_truth(path: &Path) -> Vec<TruthRow> {
-    let text = std::fs::read_to_string(path).unwrap();
+    let text = std::fs::read_to_string(path).expect("truth file readable");
     text.lines()
         .skip(1)
         .filter(|line| !line.trim().is_empty())
@@ -64,7 +64,7 @@ fn read_truth(path: &Path) -> Vec<TruthRow> {
             let cols: Vec<&str> = line.split('\t').collect();
             assert_eq!(cols.len(), 7, "{}: {line}", path.display());
             let ip = |s: &str| s.parse::<IpAddr>().unwrap_or_else(|_| repair_ndpi_ipv6(s));
-            let port = |s: &str| s.parse::<u16>().unwrap();
+            let port = |s: &str| s.parse::<u16>().expect("port number");
             TruthRow {
                 proto: if cols[0] == "TCP" { Proto::Tcp } else { Proto::Udp },
                 a: SocketAddr::new(ip(cols[1]), port(cols[2])),
@@ -80,7 +80,7 @@ fn read_truth(path: &Path) -> Vec<TruthRow> {
 /// (`2600:1901::7a0b::` for `2600:1901:0:7a0b::`, checked with tshark in pinterest.pcap).
 fn repair_ndpi_ipv6(text: &str) -> IpAddr {
     assert_eq!(text.matches("::").count(), 2, "unparsable address {text}");
-    text.replacen("::", ":0:", 1).parse().unwrap()
+    text.replacen("::", ":0:", 1).parse().expect("repaired address")
 }
 
 type Tuple = (Proto, SocketAddr, SocketAddr);

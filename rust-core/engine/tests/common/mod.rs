@@ -24,8 +24,8 @@ pub fn ndpi_corpus() -> Option<PathBuf> {
 /// The captures of the corpus (truth files left out), sorted.
 pub fn captures(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
+        .expect("corpus readable")
+        .map(|e| e.expect("corpus readable").path())
         .filter(|p| p.extension().is_some_and(|e| e == "pcap" || e == "pcapng"))
         .collect();
     files.sort();
@@ -51,7 +51,7 @@ impl FlowSink for Collected {
 pub fn analyse(capture: &Path) -> Collected {
     let mut collected = Collected::default();
     let mut analyzer = Analyzer::new(AnalyzerConfig::default());
-    let mut reader = CaptureReader::open(capture).unwrap();
+    let mut reader = CaptureReader::open(capture).expect("corpus readable");
     while let Some(Ok(frame)) = reader.next_frame() {
         analyzer.process_frame(frame.ts, frame.link, frame.data, &mut collected);
     }

@@ -56,7 +56,7 @@ fn analyses_the_sample_into_contract_csv_jsonl_and_alerts() {
 
     let mut reader = csv::Reader::from_path(&csv_path).unwrap();
     let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
-    assert_eq!(&header[..21], &phonehome_engine::CONTRACT_COLUMNS[..]);
+    assert_eq!(&header[..21], phonehome_engine::CONTRACT_COLUMNS);
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 11);
     let column = |name: &str| header.iter().position(|h| h == name).unwrap();

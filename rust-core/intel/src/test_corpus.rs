@@ -18,13 +18,9 @@ pub(crate) fn corpus_path(relative: &str) -> Option<PathBuf> {
     None
 }
 
-/// The bytes of a corpus file, or `None` (after printing why) when the corpus is absent.
-pub(crate) fn corpus_bytes(relative: &str) -> Option<Vec<u8>> {
-    let path = corpus_path(relative)?;
-    Some(std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
-}
-
 /// The text of a corpus file, or `None` (after printing why) when the corpus is absent.
 pub(crate) fn corpus_text(relative: &str) -> Option<String> {
-    corpus_bytes(relative).map(|b| String::from_utf8_lossy(&b).into_owned())
+    let path = corpus_path(relative)?;
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    Some(String::from_utf8_lossy(&bytes).into_owned())
 }

@@ -43,6 +43,9 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// Every severity, weakest first.
+    pub const ALL: [Severity; 4] = [Severity::Info, Severity::Low, Severity::Medium, Severity::High];
+
     /// The lowercase name used in exports and serde.
     pub fn as_str(self) -> &'static str {
         match self {

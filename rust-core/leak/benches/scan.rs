@@ -168,7 +168,10 @@ fn main() {
     let rows: [(&str, (f64, f64, usize)); 3] = [
         ("scan", throughput(&corpus, rounds, |p| detector.scan(p).len())),
         ("scan_patterns", throughput(&corpus, rounds, |p| detector.scan_patterns(p).len())),
-        ("scan + scan_patterns", throughput(&corpus, rounds, |p| detector.scan(p).len() + detector.scan_patterns(p).len())),
+        (
+            "scan + scan_patterns",
+            throughput(&corpus, rounds, |p| detector.scan(p).len() + detector.scan_patterns(p).len()),
+        ),
     ];
     println!("{:<22} {:>12} {:>12} {:>10}", "detector", "MB/s wall", "MB/s CPU", "findings");
     for (name, (wall, cpu, found)) in rows {

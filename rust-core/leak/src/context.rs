@@ -51,7 +51,10 @@ pub(crate) fn key_before(payload: &[u8], start: usize) -> Option<&[u8]> {
         at -= 1;
     }
     // A key after a percent-encoded byte (`%22imei`, `%26imei`) starts after that byte.
-    if at > 0 && payload.get(at - 1) == Some(&b'%') && payload.get(at..at + 2).is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
+    if at > 0
+        && payload.get(at - 1) == Some(&b'%')
+        && payload.get(at..at + 2).is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
+    {
         at += 2;
     }
     let key = payload.get(at..end)?;
@@ -140,10 +143,7 @@ mod tests {
         assert_eq!(key_of(b"{\"imei\":356938035643809}", v).as_deref(), Some("imei"));
         assert_eq!(key_of(b"X-Device-Id: 356938035643809\r\n", v).as_deref(), Some("X-Device-Id"));
         assert_eq!(key_of(b"Cookie: a=b; did=356938035643809", v).as_deref(), Some("did"));
-        assert_eq!(
-            key_of(b"d=%7B%22imei%22%3A%22356938035643809%22%7D", v).as_deref(),
-            Some("imei")
-        );
+        assert_eq!(key_of(b"d=%7B%22imei%22%3A%22356938035643809%22%7D", v).as_deref(), Some("imei"));
         let multipart = b"--b\r\nContent-Disposition: form-data; name=\"imei\"\r\n\r\n356938035643809\r\n--b--";
         assert_eq!(key_of(multipart, v).as_deref(), Some("imei"));
         assert_eq!(key_of(b"\x0f356938035643809\x03com", v), None);

@@ -176,16 +176,7 @@ impl LeakDetector {
             .prefilter(false)
             .build(&patterns)?;
         let filter = GramFilter::new(&patterns);
-        Ok(Self {
-            automaton,
-            needle_starts,
-            needle_ids,
-            needles,
-            filter,
-            coordinates,
-            idents,
-            config: config.clone(),
-        })
+        Ok(Self { automaton, needle_starts, needle_ids, needles, filter, coordinates, idents, config: config.clone() })
     }
 
     /// The configuration this detector was built with.
@@ -303,11 +294,7 @@ impl LeakDetector {
 fn occurrence_at(hay: &[u8], start: usize, needle: &Needle) -> Option<Range<usize>> {
     let end = start + needle.bytes.len();
     let text = hay.get(start..end)?;
-    let equal = if needle.case_sensitive {
-        text == &*needle.bytes
-    } else {
-        text.eq_ignore_ascii_case(&needle.bytes)
-    };
+    let equal = if needle.case_sensitive { text == &*needle.bytes } else { text.eq_ignore_ascii_case(&needle.bytes) };
     equal.then_some(start..end)
 }
 
@@ -329,8 +316,7 @@ fn pair_locations(coordinates: &[(bool, Hit)], window: usize, hits: &mut Vec<Hit
         let near = coordinates.iter().find(|(latitude, lon)| {
             !*latitude
                 && lon.ident == lat.ident
-                && lon.span.start.abs_diff(lat.span.end).min(lat.span.start.abs_diff(lon.span.end))
-                    <= window
+                && lon.span.start.abs_diff(lat.span.end).min(lat.span.start.abs_diff(lon.span.end)) <= window
         });
         if let Some((_, lon)) = near {
             let span = lat.span.start.min(lon.span.start)..lat.span.end.max(lon.span.end);
@@ -342,7 +328,8 @@ fn pair_locations(coordinates: &[(bool, Hit)], window: usize, hits: &mut Vec<Hit
 /// Keeps, among overlapping hits, the longest and then the most specific encoding.
 fn dedupe(mut hits: Vec<Hit>) -> Vec<Hit> {
     hits.sort_by(|a, b| {
-        b.span.len()
+        b.span
+            .len()
             .cmp(&a.span.len())
             .then(b.encoding.specificity().cmp(&a.encoding.specificity()))
             .then(a.span.start.cmp(&b.span.start))
@@ -372,20 +359,14 @@ fn push_coordinates(coordinates: &mut Vec<Coordinate>, ident: usize, value: &str
 /// a binary variant (not `textual`) only in base64 and digests.
 fn push_encodings(needles: &mut Vec<Needle>, ident: usize, kind: IdKind, variant: &[u8], textual: bool) {
     let mut push = |encoding, bytes: Vec<u8>, case_sensitive| {
-        let duplicate = needles.iter().any(|n: &Needle| {
-            n.ident == ident && n.case_sensitive == case_sensitive && *n.bytes == *bytes
-        });
+        let duplicate = needles
+            .iter()
+            .any(|n: &Needle| n.ident == ident && n.case_sensitive == case_sensitive && *n.bytes == *bytes);
         if bytes.is_empty() || duplicate {
             return;
         }
         let digit_bounded = encoding == Encoding::Plain && bytes.iter().all(u8::is_ascii_digit);
-        needles.push(Needle {
-            ident,
-            encoding,
-            bytes: bytes.into(),
-            case_sensitive,
-            digit_bounded,
-        });
+        needles.push(Needle { ident, encoding, bytes: bytes.into(), case_sensitive, digit_bounded });
     };
     // The plain form of a location is matched coordinate by coordinate (see push_coordinates).
     if textual && kind != IdKind::Location {

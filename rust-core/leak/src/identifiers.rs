@@ -258,8 +258,7 @@ fn normalise(kind: IdKind, value: &str) -> Result<String, &'static str> {
             let (lat, lon) = value.split_once(',').ok_or("location must be \"lat,lon\"")?;
             let (lat, lon) = (lat.trim(), lon.trim());
             let in_range = |text: &str, limit: f64| {
-                text.parse::<f64>().is_ok_and(|v| v.abs() <= limit)
-                    && decimals(text).is_some_and(|d| d >= 3)
+                text.parse::<f64>().is_ok_and(|v| v.abs() <= limit) && decimals(text).is_some_and(|d| d >= 3)
             };
             if in_range(lat, 90.0) && in_range(lon, 180.0) {
                 Ok(format!("{lat},{lon}"))
@@ -378,8 +377,7 @@ mod tests {
             "#,
         )
         .expect("valid file");
-        let got: Vec<(IdKind, &str, &str)> =
-            ids.iter().map(|i| (i.kind, i.label.as_str(), i.value.as_str())).collect();
+        let got: Vec<(IdKind, &str, &str)> = ids.iter().map(|i| (i.kind, i.label.as_str(), i.value.as_str())).collect();
         assert!(got.contains(&(IdKind::Imei, "imei", "356938035643809")));
         assert!(got.contains(&(IdKind::Imei, "imei", "490154203237518")));
         assert!(got.contains(&(IdKind::Iccid, "iccid", "8933150319123456789")));

@@ -133,9 +133,7 @@ impl IdKind {
 
     /// The built-in kind named by an identifier-file key, if any.
     pub fn from_key(key: &str) -> Option<IdKind> {
-        IdKind::ALL
-            .into_iter()
-            .find(|kind| *kind != IdKind::Custom && kind.as_str() == key)
+        IdKind::ALL.into_iter().find(|kind| *kind != IdKind::Custom && kind.as_str() == key)
     }
 }
 

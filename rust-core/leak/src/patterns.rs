@@ -28,60 +28,52 @@ pub struct PatternFinding {
     pub evidence: String,
 }
 
-/// What a telling key announces.
+/// What a telling key announces: one kind, or what only the value's shape can tell apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Hint {
-    Imei,
+    Kind(IdKind),
+    /// An IMEI or an Android ID.
     DeviceId,
-    Imsi,
-    Iccid,
-    Phone,
-    Mac,
-    Bssid,
-    AndroidId,
-    AdId,
-    Serial,
-    Email,
     Latitude,
     Longitude,
 }
 
 /// Hints found anywhere in a normalised key, checked in order (`simserial` before `serial`).
 const CONTAINED_HINTS: &[(&str, Hint)] = &[
-    ("imei", Hint::Imei),
-    ("meid", Hint::Imei),
-    ("androidid", Hint::AndroidId),
-    ("ssaid", Hint::AndroidId),
+    ("imei", Hint::Kind(IdKind::Imei)),
+    ("meid", Hint::Kind(IdKind::Imei)),
+    ("androidid", Hint::Kind(IdKind::AndroidId)),
+    ("ssaid", Hint::Kind(IdKind::AndroidId)),
     ("deviceid", Hint::DeviceId),
-    ("imsi", Hint::Imsi),
-    ("iccid", Hint::Iccid),
-    ("simserial", Hint::Iccid),
-    ("msisdn", Hint::Phone),
-    ("phone", Hint::Phone),
-    ("mobile", Hint::Phone),
-    ("bssid", Hint::Bssid),
-    ("wifimac", Hint::Mac),
-    ("macaddr", Hint::Mac),
-    ("advertisingid", Hint::AdId),
-    ("adid", Hint::AdId),
-    ("gaid", Hint::AdId),
-    ("oaid", Hint::AdId),
-    ("idfa", Hint::AdId),
-    ("serial", Hint::Serial),
-    ("email", Hint::Email),
+    ("imsi", Hint::Kind(IdKind::Imsi)),
+    ("iccid", Hint::Kind(IdKind::Iccid)),
+    ("simserial", Hint::Kind(IdKind::Iccid)),
+    ("msisdn", Hint::Kind(IdKind::Phone)),
+    ("phone", Hint::Kind(IdKind::Phone)),
+    ("mobile", Hint::Kind(IdKind::Phone)),
+    ("bssid", Hint::Kind(IdKind::Bssid)),
+    ("wifimac", Hint::Kind(IdKind::Mac)),
+    ("macaddr", Hint::Kind(IdKind::Mac)),
+    ("advertisingid", Hint::Kind(IdKind::AdId)),
+    ("adid", Hint::Kind(IdKind::AdId)),
+    ("gaid", Hint::Kind(IdKind::AdId)),
+    ("oaid", Hint::Kind(IdKind::AdId)),
+    ("idfa", Hint::Kind(IdKind::AdId)),
+    ("serial", Hint::Kind(IdKind::Serial)),
+    ("email", Hint::Kind(IdKind::Email)),
     ("latitude", Hint::Latitude),
     ("longitude", Hint::Longitude),
 ];
 
 /// Short hints, matched only as the whole key or its suffix (`mac` but not `machine`).
 const SUFFIX_HINTS: &[(&str, Hint)] = &[
-    ("mac", Hint::Mac),
+    ("mac", Hint::Kind(IdKind::Mac)),
     ("lat", Hint::Latitude),
     ("lng", Hint::Longitude),
     ("lon", Hint::Longitude),
-    ("sn", Hint::Serial),
-    ("mail", Hint::Email),
-    ("tel", Hint::Phone),
+    ("sn", Hint::Kind(IdKind::Serial)),
+    ("mail", Hint::Kind(IdKind::Email)),
+    ("tel", Hint::Kind(IdKind::Phone)),
 ];
 
 /// Keys longer than this are not telling (and are not normalised: this runs at every `=` and `:`).
@@ -114,8 +106,10 @@ static CONTAINED_HINT_AUTOMATON: std::sync::LazyLock<Option<aho_corasick::AhoCor
     std::sync::LazyLock::new(|| aho_corasick::AhoCorasick::new(CONTAINED_HINTS.iter().map(|(h, _)| h)).ok());
 
 /// IMEI reporting-body prefixes in use (GSMA); a keyless 15-digit number must start with one.
-const IMEI_REPORTING_BODIES: &[&[u8]] =
-    &[b"01", b"10", b"30", b"33", b"35", b"44", b"45", b"49", b"50", b"51", b"52", b"53", b"54", b"86", b"91", b"98", b"99"];
+const IMEI_REPORTING_BODIES: &[&[u8]] = &[
+    b"01", b"10", b"30", b"33", b"35", b"44", b"45", b"49", b"50", b"51", b"52", b"53", b"54", b"86", b"91", b"98",
+    b"99",
+];
 
 /// Decimals a coordinate needs: with a telling key, and without one.
 const KEYED_DECIMALS: usize = 3;
@@ -263,39 +257,43 @@ fn is_imei(digits: &[u8]) -> bool {
 
 /// The kind of a value after a key announcing `hint`, if its shape fits.
 fn classify(hint: Hint, token: &[u8]) -> Option<IdKind> {
-    let hex = |t: &[u8]| t.iter().all(u8::is_ascii_hexdigit);
-    let android_id = |t: &[u8]| (15..=16).contains(&t.len()) && hex(t) && !all_same(t);
-    match hint {
-        Hint::Imei => is_imei(token).then_some(IdKind::Imei),
-        Hint::DeviceId if is_imei(token) => Some(IdKind::Imei),
-        Hint::DeviceId | Hint::AndroidId => android_id(token).then_some(IdKind::AndroidId),
-        Hint::Imsi => ((14..=15).contains(&token.len()) && all_digits(token)).then_some(IdKind::Imsi),
-        Hint::Iccid => {
-            let digits = token.strip_suffix(b"F").or_else(|| token.strip_suffix(b"f")).unwrap_or(token);
-            ((18..=22).contains(&digits.len()) && all_digits(digits) && digits.starts_with(b"89"))
-                .then_some(IdKind::Iccid)
+    let kind = match hint {
+        Hint::Kind(kind) => kind,
+        Hint::DeviceId if is_imei(token) => IdKind::Imei,
+        Hint::DeviceId => IdKind::AndroidId,
+        Hint::Latitude | Hint::Longitude => return None,
+    };
+    let fits = match kind {
+        IdKind::Imei => is_imei(token),
+        IdKind::AndroidId => {
+            (15..=16).contains(&token.len()) && token.iter().all(u8::is_ascii_hexdigit) && !all_same(token)
         }
-        Hint::Phone => {
+        IdKind::Imsi => (14..=15).contains(&token.len()) && all_digits(token),
+        IdKind::Iccid => {
+            let digits = token.strip_suffix(b"F").or_else(|| token.strip_suffix(b"f")).unwrap_or(token);
+            (18..=22).contains(&digits.len()) && all_digits(digits) && digits.starts_with(b"89")
+        }
+        IdKind::Phone => {
             let digits = token
                 .strip_prefix(b"+")
                 .or_else(|| token.strip_prefix(b"%2B"))
                 .or_else(|| token.strip_prefix(b"%2b"))
                 .unwrap_or(token);
-            ((8..=15).contains(&digits.len()) && all_digits(digits) && !all_same(digits)).then_some(IdKind::Phone)
+            (8..=15).contains(&digits.len()) && all_digits(digits) && !all_same(digits)
         }
-        Hint::Mac => mac_shaped(token, true).then_some(IdKind::Mac),
-        Hint::Bssid => mac_shaped(token, true).then_some(IdKind::Bssid),
-        Hint::AdId => uuid_shaped(token).then_some(IdKind::AdId),
-        Hint::Serial => {
-            let shaped = (6..=20).contains(&token.len())
+        IdKind::Mac | IdKind::Bssid => mac_shaped(token, true),
+        IdKind::AdId => uuid_shaped(token),
+        IdKind::Serial => {
+            (6..=20).contains(&token.len())
                 && token.iter().all(u8::is_ascii_alphanumeric)
                 && token.iter().any(u8::is_ascii_digit)
-                && token.iter().any(u8::is_ascii_alphabetic);
-            shaped.then_some(IdKind::Serial)
+                && token.iter().any(u8::is_ascii_alphabetic)
         }
-        Hint::Email => email_shaped(token).then_some(IdKind::Email),
-        Hint::Latitude | Hint::Longitude => None,
-    }
+        IdKind::Email => email_shaped(token),
+        // No key announces them: coordinates are paired by their own hints, custom values are declared.
+        IdKind::Location | IdKind::Custom => false,
+    };
+    fits.then_some(kind)
 }
 
 /// A MAC: six hex pairs with one consistent separator (`:` or `-`), or twelve hex digits when
@@ -310,10 +308,11 @@ fn mac_shaped(token: &[u8], allow_bare: bool) -> bool {
         return false;
     }
     let mut digits = token.iter().enumerate().filter(|(i, _)| !separated || i % 3 != 2).map(|(_, b)| *b);
-    let shaped = token
-        .iter()
-        .enumerate()
-        .all(|(i, b)| if separated && i % 3 == 2 { Some(*b) == sep } else { b.is_ascii_hexdigit() });
+    let shaped =
+        token
+            .iter()
+            .enumerate()
+            .all(|(i, b)| if separated && i % 3 == 2 { Some(*b) == sep } else { b.is_ascii_hexdigit() });
     shaped && !digits.clone().all(|b| b == b'0') && !digits.all(|b| b == b'f' || b == b'F')
 }
 
@@ -472,9 +471,7 @@ fn number_at(hay: &[u8], start: usize, min_decimals: usize) -> Option<Number> {
 fn keyless_coordinate_pairs(hay: &[u8], found: &mut Vec<Candidate>) {
     for dot in memchr_iter(b'.', hay) {
         // Find the number whose decimal point this is.
-        let int_start = (dot.saturating_sub(3)..dot)
-            .find(|&s| hay.get(s..dot).is_some_and(all_digits))
-            .unwrap_or(dot);
+        let int_start = (dot.saturating_sub(3)..dot).find(|&s| hay.get(s..dot).is_some_and(all_digits)).unwrap_or(dot);
         let start = if int_start > 0 && hay.get(int_start - 1) == Some(&b'-') { int_start - 1 } else { int_start };
         let Some(lat) = number_at(hay, start, KEYLESS_DECIMALS) else { continue };
         if lat.value.abs() > 90.0 {
@@ -506,8 +503,8 @@ mod tests {
     #[test]
     fn hints_ignore_case_and_separators_but_not_longer_words() {
         assert_eq!(hint_of(b"X-Device-Id"), Some(Hint::DeviceId));
-        assert_eq!(hint_of(b"wifi_MAC"), Some(Hint::Mac));
-        assert_eq!(hint_of(b"sim_serial"), Some(Hint::Iccid));
+        assert_eq!(hint_of(b"wifi_MAC"), Some(Hint::Kind(IdKind::Mac)));
+        assert_eq!(hint_of(b"sim_serial"), Some(Hint::Kind(IdKind::Iccid)));
         assert_eq!(hint_of(b"machine"), None);
         assert_eq!(hint_of(b"12345"), None);
     }
@@ -580,7 +577,11 @@ mod tests {
         let found = scan(b"GET /a?imei=490154203237518&mac=3c:5a:b4:12:9e:7f HTTP/1.1", 64);
         assert_eq!(found.len(), 2);
         for f in &found {
-            assert!(!f.evidence.contains("490154203237518") && !f.evidence.contains("3c:5a:b4:12:9e:7f"), "{}", f.evidence);
+            assert!(
+                !f.evidence.contains("490154203237518") && !f.evidence.contains("3c:5a:b4:12:9e:7f"),
+                "{}",
+                f.evidence
+            );
         }
     }
 }

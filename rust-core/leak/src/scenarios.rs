@@ -326,7 +326,9 @@ fn declared_leaks(out: &mut Vec<Scenario>) {
                 let rotating = variants.get(c % variants.len().max(1)).unwrap_or(&id.value);
                 // A URL scenario needs a variant that percent-encoding changes, when there is one.
                 let variant = match encoding {
-                    Encoding::Url => variants.iter().find(|v| percent_encode(v.as_bytes()) != v.as_bytes()).unwrap_or(rotating),
+                    Encoding::Url => {
+                        variants.iter().find(|v| percent_encode(v.as_bytes()) != v.as_bytes()).unwrap_or(rotating)
+                    }
                     _ => rotating,
                 };
                 let (text, label) = encode(id, variant, encoding, c % 3);
@@ -361,7 +363,13 @@ fn several_at_once(out: &mut Vec<Scenario>) {
         (
             "activation-ping-base64-json",
             activation,
-            vec![(IdKind::Imei, Base64), (IdKind::Iccid, Base64), (IdKind::Mac, Base64), (IdKind::Serial, Base64), (IdKind::Phone, Base64)],
+            vec![
+                (IdKind::Imei, Base64),
+                (IdKind::Iccid, Base64),
+                (IdKind::Mac, Base64),
+                (IdKind::Serial, Base64),
+                (IdKind::Phone, Base64),
+            ],
         ),
         (
             "analytics-query-everything",
@@ -414,9 +422,27 @@ fn benign_look_alikes(out: &mut Vec<Scenario>) {
         ("number-16-digits", Carrier::HttpForm, "card", b"4111111111111111".to_vec(), &[]),
         ("luhn-valid-unknown-reporting-body", Carrier::TcpFrame, "n", b"120000000000005".to_vec(), &[]),
         ("md5-of-other-imei", Carrier::HttpForm, "h", hex_lower(&Md5::digest(other_imei)).into_bytes(), &[]),
-        ("sha1-of-other-email", Carrier::HttpCookie, "h", hex_lower(&Sha1::digest(b"john.roe@example.org")).into_bytes(), &[]),
-        ("sha256-of-other-android-id", Carrier::HttpHeader, "h", hex_lower(&Sha256::digest(b"9774d56d682e549d")).into_bytes(), &[]),
-        ("base64-of-other-imei", Carrier::HttpJson, "d", STANDARD.encode(b"{\"imei\":\"490154203237518\"}").into_bytes(), &[]),
+        (
+            "sha1-of-other-email",
+            Carrier::HttpCookie,
+            "h",
+            hex_lower(&Sha1::digest(b"john.roe@example.org")).into_bytes(),
+            &[],
+        ),
+        (
+            "sha256-of-other-android-id",
+            Carrier::HttpHeader,
+            "h",
+            hex_lower(&Sha256::digest(b"9774d56d682e549d")).into_bytes(),
+            &[],
+        ),
+        (
+            "base64-of-other-imei",
+            Carrier::HttpJson,
+            "d",
+            STANDARD.encode(b"{\"imei\":\"490154203237518\"}").into_bytes(),
+            &[],
+        ),
         ("hex-of-other-serial", Carrier::DnsName, "x", hex_lower(b"R58M12ABCDF").into_bytes(), &[]),
         ("mac-one-nibble-off-mixed-separators", Carrier::HttpGet, "v", b"3c:5a-b4:12:9e:7e".to_vec(), &[]),
         ("time-like-seven-groups", Carrier::HttpJson, "t", b"12:34:56:78:90:12:34".to_vec(), &[]),
@@ -445,9 +471,21 @@ fn benign_look_alikes(out: &mut Vec<Scenario>) {
 /// TLS and QUIC handshakes with identifiers inside: encrypted flows are not searched.
 fn encrypted_handshakes(out: &mut Vec<Scenario>) {
     let cases = [
-        ("tls-sni-holds-imei", Transport::Tls, tls_client_hello(b"356938035643809.telemetry-example.net", b"imei=356938035643809")),
-        ("tls-record-holds-mac", Transport::Tls, tls_client_hello(b"log.telemetry-example.com", b"mac=3c:5a:b4:12:9e:7f&email=jane.doe@example.org")),
-        ("quic-initial-holds-imei", Transport::Quic, quic_initial(b"imei=356938035643809&gaid=38400000-8cf0-11bd-b23e-10b96e40000d")),
+        (
+            "tls-sni-holds-imei",
+            Transport::Tls,
+            tls_client_hello(b"356938035643809.telemetry-example.net", b"imei=356938035643809"),
+        ),
+        (
+            "tls-record-holds-mac",
+            Transport::Tls,
+            tls_client_hello(b"log.telemetry-example.com", b"mac=3c:5a:b4:12:9e:7f&email=jane.doe@example.org"),
+        ),
+        (
+            "quic-initial-holds-imei",
+            Transport::Quic,
+            quic_initial(b"imei=356938035643809&gaid=38400000-8cf0-11bd-b23e-10b96e40000d"),
+        ),
         ("quic-initial-holds-location", Transport::Quic, quic_initial(b"lat=48.85837&lon=2.29448")),
     ];
     for (i, (name, transport, bytes)) in cases.into_iter().enumerate() {

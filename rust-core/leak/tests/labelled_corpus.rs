@@ -27,7 +27,12 @@ impl Counts {
 }
 
 /// Multiset comparison of what was expected and what was reported, per kind.
-fn tally<T: Ord + Copy>(table: &mut BTreeMap<IdKind, Counts>, kind_of: fn(&T) -> IdKind, expected: &[T], got: &[T]) -> bool {
+fn tally<T: Ord + Copy>(
+    table: &mut BTreeMap<IdKind, Counts>,
+    kind_of: fn(&T) -> IdKind,
+    expected: &[T],
+    got: &[T],
+) -> bool {
     let mut remaining: Vec<T> = expected.to_vec();
     let mut exact = true;
     for item in got {
@@ -134,7 +139,9 @@ fn precision_and_recall_per_kind_reach_the_bar() {
 fn corpus_covers_every_kind_and_encoding_family() {
     let corpus = scenarios::all();
     for kind in IdKind::ALL {
-        for encoding in [Encoding::Plain, Encoding::Base64, Encoding::Hex, Encoding::Md5, Encoding::Sha1, Encoding::Sha256] {
+        for encoding in
+            [Encoding::Plain, Encoding::Base64, Encoding::Hex, Encoding::Md5, Encoding::Sha1, Encoding::Sha256]
+        {
             assert!(
                 corpus.iter().any(|s| s.expected.contains(&(kind, encoding))),
                 "no scenario for {kind} in {encoding}"

@@ -4,28 +4,13 @@
 use base64::engine::general_purpose::{STANDARD, URL_SAFE};
 use base64::Engine as _;
 use md5::Md5;
-use phonehome_leak::{DetectorConfig, Encoding, IdKind, Identifiers, LeakDetector};
+use phonehome_leak::{scenarios, DetectorConfig, Encoding, IdKind, Identifiers, LeakDetector};
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
-const DECLARED: &str = r#"
-imei = "356938035643809"
-imsi = "208150123456789"
-iccid = "8933150319123456789"
-phone = "+33612345678"
-mac = "3c:5a:b4:12:9e:7f"
-bssid = "f4:f2:6d:8a:10:c3"
-android_id = "9774d56d682e549c"
-ad_id = "38400000-8cf0-11bd-b23e-10b96e40000d"
-serial = "R58M12ABCDE"
-email = "jane.doe@example.org"
-location = "48.85837,2.29448"
-token = "tok-5f2a9c-7734"
-"#;
-
-/// The declared values as sent (one variant each), with their kinds.
+/// The values of [`scenarios::IDENTIFIERS_TOML`] as sent (one variant each), with their kinds.
 const VALUES: [(IdKind, &str); 12] = [
     (IdKind::Imei, "356938035643809"),
     (IdKind::Imsi, "208150123456789"),
@@ -44,8 +29,7 @@ const VALUES: [(IdKind, &str); 12] = [
 fn detector() -> &'static LeakDetector {
     static DETECTOR: std::sync::OnceLock<LeakDetector> = std::sync::OnceLock::new();
     DETECTOR.get_or_init(|| {
-        let ids = Identifiers::from_toml(DECLARED).expect("valid identifiers");
-        LeakDetector::new(&ids, &DetectorConfig::default()).expect("detector builds")
+        LeakDetector::new(&scenarios::identifiers(), &DetectorConfig::default()).expect("detector builds")
     })
 }
 

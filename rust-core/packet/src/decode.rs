@@ -235,16 +235,18 @@ fn range_within(outer: &[u8], inner: &[u8]) -> Range<usize> {
 
 fn parse_ip(bytes: &[u8]) -> Result<IpHeader, DecodeError> {
     let (ip, stop) = LaxIpSlice::from_slice(bytes).map_err(|e| malformed("ip", e))?;
-    match &ip {
+    let (src, dst) = (ip.source_addr(), ip.destination_addr());
+    // Each version gives its datagram length, its fragment (with where the fragment's data lies) if
+    // it is one, and the layer to blame when its headers stopped early.
+    let (v6, ip_len, fragment, stop_layer) = match &ip {
         LaxIpSlice::Ipv4(v4) => {
             let header = v4.header();
             let header_len = header.slice().len();
             let total_len = usize::from(header.total_len());
             // A total length below the header length is what TSO captures show: use the capture.
             let ip_len = if total_len >= header_len { total_len } else { bytes.len() };
-            let (src, dst) = (IpAddr::V4(header.source_addr()), IpAddr::V4(header.destination_addr()));
-            if header.is_fragmenting_payload() {
-                // The raw payload: an AH header belongs to the first fragment's data.
+            // The raw payload: an AH header belongs to the first fragment's data.
+            let fragment = header.is_fragmenting_payload().then(|| {
                 let fragment = Fragment {
                     key: FragmentKey {
                         src,
@@ -257,35 +259,12 @@ fn parse_ip(bytes: &[u8]) -> Result<IpHeader, DecodeError> {
                     protocol: header.protocol().0,
                     header_len,
                 };
-                let end = ip_len.min(bytes.len()).max(header_len);
-                return Ok(IpHeader {
-                    src,
-                    dst,
-                    ip_len,
-                    v6: false,
-                    protocol: fragment.protocol,
-                    payload: header_len..end,
-                    fragment: Some(fragment),
-                });
-            }
-            if let Some((e, _)) = stop {
-                return Err(malformed("ip auth", e));
-            }
-            let payload = v4.payload();
-            Ok(IpHeader {
-                src,
-                dst,
-                ip_len,
-                v6: false,
-                protocol: payload.ip_number.0,
-                payload: range_within(bytes, payload.payload),
-                fragment: None,
-            })
+                (fragment, header_len..ip_len.min(bytes.len()).max(header_len))
+            });
+            (false, ip_len, fragment, "ip auth")
         }
         LaxIpSlice::Ipv6(v6) => {
-            let header = v6.header();
-            let (src, dst) = (IpAddr::V6(header.source_addr()), IpAddr::V6(header.destination_addr()));
-            let payload_length = usize::from(header.payload_length());
+            let payload_length = usize::from(v6.header().payload_length());
             // Payload length 0 is a jumbogram or a TSO capture: use the capture.
             let ip_len = if payload_length == 0 { bytes.len() } else { 40 + payload_length };
             let end = ip_len.min(bytes.len());
@@ -293,10 +272,10 @@ fn parse_ip(bytes: &[u8]) -> Result<IpHeader, DecodeError> {
             // 0.21), so it is only walked when a fragmenting fragment header was parsed.
             let extensions =
                 if v6.is_payload_fragmented() { v6.extensions().clone() } else { Ipv6ExtensionsSlice::default() };
-            for extension in extensions {
-                let Ipv6ExtensionSlice::Fragment(frag) = extension else { continue };
+            let fragment = extensions.into_iter().find_map(|extension| {
+                let Ipv6ExtensionSlice::Fragment(frag) = extension else { return None };
                 if !frag.is_fragmenting_payload() {
-                    continue;
+                    return None;
                 }
                 let frag_header = range_within(bytes, frag.slice());
                 let fragment = Fragment {
@@ -306,31 +285,27 @@ fn parse_ip(bytes: &[u8]) -> Result<IpHeader, DecodeError> {
                     protocol: frag.next_header().0,
                     header_len: frag_header.start,
                 };
-                return Ok(IpHeader {
-                    src,
-                    dst,
-                    ip_len,
-                    v6: true,
-                    protocol: fragment.protocol,
-                    payload: frag_header.end..end.max(frag_header.end),
-                    fragment: Some(fragment),
-                });
-            }
-            if let Some((e, _)) = stop {
-                return Err(malformed("ipv6 extension", e));
-            }
-            let payload = v6.payload();
-            Ok(IpHeader {
-                src,
-                dst,
-                ip_len,
-                v6: true,
-                protocol: payload.ip_number.0,
-                payload: range_within(bytes, payload.payload),
-                fragment: None,
-            })
+                Some((fragment, frag_header.end..end.max(frag_header.end)))
+            });
+            (true, ip_len, fragment, "ipv6 extension")
         }
+    };
+    if let Some((fragment, payload)) = fragment {
+        return Ok(IpHeader { src, dst, ip_len, v6, protocol: fragment.protocol, payload, fragment: Some(fragment) });
     }
+    if let Some((e, _)) = stop {
+        return Err(malformed(stop_layer, e));
+    }
+    let payload = ip.payload();
+    Ok(IpHeader {
+        src,
+        dst,
+        ip_len,
+        v6,
+        protocol: payload.ip_number.0,
+        payload: range_within(bytes, payload.payload),
+        fragment: None,
+    })
 }
 
 /// Headers at the start of a reassembled payload: IPv6 extensions after the fragment header, or AH.

@@ -1,54 +1,26 @@
 //! Reads every nDPI capture end to end: each file must parse to its end and ≥ 95% of its frames
 //! must decode to IP (fragments held for reassembly count as decoded).
-use std::collections::HashSet;
-use std::net::IpAddr;
-use std::path::{Path, PathBuf};
 
+#[path = "support/ndpi.rs"]
+mod ndpi;
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::path::Path;
+
+use ndpi::{captures, file_name, ndpi_dir, truth};
 use phonehome_packet::{CaptureReader, PacketDecoder, Transport};
 
-/// A flow as nDPI's truth names it, sides in a canonical order: (l4, lower end, higher end).
-type FlowKey = (&'static str, (IpAddr, u16), (IpAddr, u16));
+/// A flow as nDPI's truth names it, sides in a canonical order: (udp, lower end, higher end).
+type FlowKey = (bool, SocketAddr, SocketAddr);
 
-fn flow_key(l4: &'static str, a: (IpAddr, u16), b: (IpAddr, u16)) -> FlowKey {
-    if a <= b {
-        (l4, a, b)
-    } else {
-        (l4, b, a)
-    }
+fn flow_key(udp: bool, a: SocketAddr, b: SocketAddr) -> FlowKey {
+    (udp, a.min(b), a.max(b))
 }
 
-/// The flows of `NAME.truth.tsv` (l4, ip_a, port_a, ip_b, port_b, host, l7).
+/// The TCP and UDP flows of a capture's truth file.
 fn truth_flows(capture: &Path) -> HashSet<FlowKey> {
-    let mut name = capture.as_os_str().to_owned();
-    name.push(".truth.tsv");
-    let text = std::fs::read_to_string(name).unwrap_or_default();
-    text.lines()
-        .skip(1)
-        .filter_map(|line| {
-            let f: Vec<&str> = line.split('\t').collect();
-            let l4 = match *f.first()? {
-                "TCP" => "TCP",
-                "UDP" => "UDP",
-                _ => return None,
-            };
-            let a = (f.get(1)?.parse().ok()?, f.get(2)?.parse().ok()?);
-            let b = (f.get(3)?.parse().ok()?, f.get(4)?.parse().ok()?);
-            Some(flow_key(l4, a, b))
-        })
-        .collect()
-}
-
-fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("PHONEHOME_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus")));
-    if dir.join("ndpi").is_dir() {
-        return Some(dir);
-    }
-    let why = format!("corpus not found at {} (set PHONEHOME_CORPUS)", dir.display());
-    assert!(std::env::var("CI").as_deref() != Ok("true"), "{why}");
-    eprintln!("skipped: {why}");
-    None
+    truth(capture).into_iter().map(|row| flow_key(row.udp, row.a, row.b)).collect()
 }
 
 #[derive(Default, Debug)]
@@ -70,18 +42,13 @@ const LOW_IP_SHARE: &[(&str, f64, &str)] = &[
 
 #[test]
 fn every_ndpi_capture_decodes_to_ip() {
-    let Some(corpus) = corpus() else { return };
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(corpus.join("ndpi"))
-        .expect("list corpus")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "pcap" || x == "pcapng"))
-        .collect();
-    paths.sort();
+    let Some(dir) = ndpi_dir() else { return };
+    let paths = captures(&dir);
     assert!(paths.len() > 100, "expected the nDPI captures, found {}", paths.len());
     let mut failures = Vec::new();
     let mut total = Counts::default();
     for path in &paths {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+        let name = file_name(path);
         let mut reader = CaptureReader::open(path).expect("open capture");
         let mut decoder = PacketDecoder::new();
         let mut counts = Counts::default();
@@ -103,12 +70,13 @@ fn every_ndpi_capture_decodes_to_ip() {
                     counts.ip += 1;
                     assert!(packet.ip_len as usize >= 20, "{name} frame {}: ip_len {}", frame.number, packet.ip_len);
                     let ends = match &packet.transport {
-                        Transport::Tcp(tcp) => Some(("TCP", tcp.src_port, tcp.dst_port)),
-                        Transport::Udp(udp) => Some(("UDP", udp.src_port, udp.dst_port)),
+                        Transport::Tcp(tcp) => Some((false, tcp.src_port, tcp.dst_port)),
+                        Transport::Udp(udp) => Some((true, udp.src_port, udp.dst_port)),
                         _ => None,
                     };
-                    if let Some((l4, src_port, dst_port)) = ends {
-                        missing.remove(&flow_key(l4, (packet.src, src_port), (packet.dst, dst_port)));
+                    if let Some((udp, src_port, dst_port)) = ends {
+                        let (src, dst) = (SocketAddr::new(packet.src, src_port), SocketAddr::new(packet.dst, dst_port));
+                        missing.remove(&flow_key(udp, src, dst));
                     }
                     true
                 }

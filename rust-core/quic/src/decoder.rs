@@ -1,5 +1,6 @@
 //! The per-flow decoder: client datagrams in, the ClientHello out once its CRYPTO bytes are all in.
 
+use phonehome_tls::reader::Reader;
 use phonehome_tls::{
     parse_client_hello_message, parse_client_hello_message_prefix, ClientHello, Ja4Transport, MAX_HELLO_LEN,
 };
@@ -7,7 +8,7 @@ use phonehome_tls::{
 use crate::frames::{for_each_crypto_frame, CryptoStream, MAX_CRYPTO_BYTES};
 use crate::gquic::{chlo_server_name, is_plaintext_gquic};
 use crate::keys::{InitialKeys, KeyMaterial, Opened};
-use crate::reader::Reader;
+use crate::reader::QuicReads;
 use crate::version::{initial_params, GOOGLE_Q050};
 use crate::QuicError;
 

@@ -3,7 +3,9 @@
 
 use std::ops::Range;
 
-use crate::reader::Reader;
+use phonehome_tls::reader::Reader;
+
+use crate::reader::QuicReads;
 use crate::QuicError;
 
 /// CRYPTO frame type of the IETF versions.

@@ -1,7 +1,7 @@
 //! Google QUIC's CHLO handshake message (the pre-TLS crypto of Q043–Q050): a tag/value map whose
 //! `SNI` tag names the server. Plaintext before Q050; inside an IETF-protected Initial in Q050.
 
-use crate::reader::Reader;
+use phonehome_tls::reader::Reader;
 
 const CHLO: &[u8; 4] = b"CHLO";
 const TAG_SNI: &[u8; 4] = b"SNI\0";

@@ -1,56 +1,36 @@
-//! A bounds-checked cursor with QUIC variable-length integers (RFC 9000 §16).
+//! QUIC's reads on top of the TLS crate's byte cursor: variable-length integers (RFC 9000 §16)
+//! and the 32-bit version field.
 
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Reader<'a> {
-    buf: &'a [u8],
+use phonehome_tls::reader::Reader;
+
+/// The reads QUIC adds to [`Reader`].
+pub(crate) trait QuicReads {
+    /// The next four bytes, big-endian.
+    fn u32(&mut self) -> Option<u32>;
+    /// A variable-length integer: the two high bits of the first byte give its length.
+    fn varint(&mut self) -> Option<u64>;
+    /// A variable-length integer used as a length or offset within this process's memory.
+    fn varint_usize(&mut self) -> Option<usize> {
+        usize::try_from(self.varint()?).ok()
+    }
 }
 
-impl<'a> Reader<'a> {
-    pub(crate) fn new(buf: &'a [u8]) -> Self {
-        Reader { buf }
-    }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.buf.is_empty()
-    }
-
-    pub(crate) fn rest(&self) -> &'a [u8] {
-        self.buf
-    }
-
-    pub(crate) fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        let (head, tail) = self.buf.split_at_checked(n)?;
-        self.buf = tail;
-        Some(head)
-    }
-
-    pub(crate) fn u8(&mut self) -> Option<u8> {
-        let (&b, tail) = self.buf.split_first()?;
-        self.buf = tail;
-        Some(b)
-    }
-
-    pub(crate) fn u32(&mut self) -> Option<u32> {
+impl QuicReads for Reader<'_> {
+    fn u32(&mut self) -> Option<u32> {
         self.take(4)?.try_into().ok().map(u32::from_be_bytes)
     }
 
-    /// A variable-length integer: the two high bits of the first byte give its length.
-    pub(crate) fn varint(&mut self) -> Option<u64> {
-        let first = *self.buf.first()?;
+    fn varint(&mut self) -> Option<u64> {
+        let first = *self.rest().first()?;
         let len = 1usize << (first >> 6);
         let bytes = self.take(len)?;
         Some(bytes.iter().skip(1).fold(u64::from(first & 0x3f), |acc, &b| acc << 8 | u64::from(b)))
-    }
-
-    /// A variable-length integer used as a length or offset within this process's memory.
-    pub(crate) fn varint_usize(&mut self) -> Option<usize> {
-        usize::try_from(self.varint()?).ok()
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::Reader;
+    use super::{QuicReads, Reader};
 
     #[test]
     fn varints_of_rfc9000_appendix_a1() {
@@ -66,5 +46,12 @@ mod tests {
             assert!(r.is_empty());
         }
         assert_eq!(Reader::new(&[0x80, 1, 2]).varint(), None);
+    }
+
+    #[test]
+    fn u32_is_big_endian() {
+        let mut r = Reader::new(&[0x6b, 0x33, 0x43, 0xcf, 1]);
+        assert_eq!(r.u32(), Some(crate::VERSION_2));
+        assert_eq!(r.u32(), None);
     }
 }

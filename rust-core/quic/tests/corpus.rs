@@ -1,26 +1,27 @@
 //! The SNI of every QUIC flow in the nDPI captures, against nDPI's truth.
 
-#[path = "../../tls/tests/support/capture.rs"]
-mod capture;
+#[path = "../../packet/tests/support/ndpi.rs"]
+mod ndpi;
 
 use std::path::Path;
 
-use capture::{by_flow, ndpi_dir, read_packets, truth_by_capture, FlowKey, Packet};
+use ndpi::{file_name, ndpi_dir, read_packets, truth_by_capture, udp_payloads};
 use phonehome_quic::{InitialDecoder, QuicHello};
 
 /// The hello of one direction of a flow, fed datagram by datagram like the engine does; a hello
 /// that never completed gives what arrived before its first gap (with `true`).
-fn hello_of(datagrams: &[Packet]) -> Option<(QuicHello, bool)> {
+fn hello_of(datagrams: &[&[u8]]) -> Option<(QuicHello, bool)> {
     let mut decoder = InitialDecoder::new();
-    let complete = datagrams.iter().find_map(|d| decoder.on_client_datagram(&d.payload).ok().flatten());
+    let complete = datagrams.iter().find_map(|d| decoder.on_client_datagram(d).ok().flatten());
     complete.map(|h| (h, false)).or_else(|| decoder.partial_hello().map(|h| (h, true)))
 }
 
 /// The client side's hello of the flow between `a` and `b` in a capture.
 fn flow_hello(dir: &Path, file: &str, a: &str, b: &str) -> Option<(QuicHello, bool)> {
     let (a, b) = (a.parse().ok()?, b.parse().ok()?);
-    let flows = by_flow(read_packets(&dir.join(file)));
-    flows.get(&FlowKey::new(true, a, b))?.values().find_map(|d| hello_of(d))
+    let packets = read_packets(&dir.join(file));
+    let datagrams = udp_payloads(&packets);
+    [(a, b), (b, a)].iter().find_map(|d| hello_of(datagrams.get(d)?))
 }
 
 #[test]
@@ -29,11 +30,12 @@ fn sni_agrees_with_ndpi() {
     let (mut total, mut agree, mut from_partial) = (0usize, 0usize, 0usize);
     let mut disagreements = Vec::new();
     for (capture, rows) in truth_by_capture(&dir, "QUIC") {
-        let flows = by_flow(read_packets(&capture));
-        let name = capture.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let packets = read_packets(&capture);
+        let datagrams = udp_payloads(&packets);
+        let name = file_name(&capture);
         for row in rows {
             total += 1;
-            let found = flows.get(&row.key()).and_then(|directions| directions.values().find_map(|d| hello_of(d)));
+            let found = row.directions().iter().find_map(|d| hello_of(datagrams.get(d)?));
             let (hello, partial) = found.map_or((None, false), |(h, partial)| (Some(h), partial));
             let sni = hello.as_ref().and_then(|h| h.server_name.as_deref());
             if sni == Some(row.host.as_str()) {

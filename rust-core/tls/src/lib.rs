@@ -8,7 +8,7 @@
 
 mod hello;
 mod ja4;
-mod reader;
+pub mod reader;
 mod record;
 mod server;
 

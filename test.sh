@@ -7,7 +7,7 @@ cd "$(dirname "$0")"
 log() { printf '\n== %s\n' "$*"; }
 
 need_apt=()
-for tool in ip:iproute2 tshark:tshark curl:curl; do
+for tool in ip:iproute2 tshark:tshark curl:curl chromium:chromium openssl:openssl; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || need_apt+=("${tool#*:}")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

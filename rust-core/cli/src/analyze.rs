@@ -25,8 +25,7 @@ struct CaptureOutcome {
 pub fn run(args: &AnalyzeArgs) -> Result<()> {
     let started = Instant::now();
     let judge = crate::knowledge::judge(args)?;
-    let mut outputs =
-        Outputs::open(args.common.csv.as_deref(), args.common.jsonl.as_deref(), args.common.alerts.as_deref())?;
+    let mut outputs = Outputs::open(&args.common, false)?;
     let config = AnalyzerConfig { client_bytes: args.inspect_bytes, ..AnalyzerConfig::default() };
     let mut analyzer = Analyzer::with_judge(config, judge);
     let progress = progress_bar(&args.captures);

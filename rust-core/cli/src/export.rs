@@ -80,10 +80,7 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<()> {
 }
 
 /// Writes an export to `path`, removing the partial file if it fails.
-fn write_to(
-    path: &Path,
-    export: impl FnOnce(BufWriter<File>) -> Result<u64, StoreError>,
-) -> anyhow::Result<u64> {
+fn write_to(path: &Path, export: impl FnOnce(BufWriter<File>) -> Result<u64, StoreError>) -> anyhow::Result<u64> {
     let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
     export(BufWriter::new(file)).or_else(|error| {
         let _ = std::fs::remove_file(path);
@@ -108,8 +105,19 @@ mod tests {
     #[test]
     fn parses_filters_and_exactly_one_format() {
         let cli = Cli::try_parse_from([
-            "export", "--db", "s.db", "--csv", "out.csv", "--since", "2024-03-01", "--until", "2024-03-01",
-            "--app", "Browser, Pro", "--min-severity", "medium",
+            "export",
+            "--db",
+            "s.db",
+            "--csv",
+            "out.csv",
+            "--since",
+            "2024-03-01",
+            "--until",
+            "2024-03-01",
+            "--app",
+            "Browser, Pro",
+            "--min-severity",
+            "medium",
         ])
         .unwrap();
         let filter = cli.export.filter().unwrap();

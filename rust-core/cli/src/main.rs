@@ -1,8 +1,10 @@
 //! `phonehome`: the Linux front end of the phonehome engine.
 
 mod analyze;
+mod export;
 mod knowledge;
 mod output;
+mod report;
 mod run;
 mod summary;
 
@@ -31,6 +33,10 @@ enum Command {
     Analyze(AnalyzeArgs),
     /// Run the live engine on a TUN device until SIGINT/SIGTERM, then write flows and alerts.
     Run(RunArgs),
+    /// Export flows (CSV), alerts (JSON lines) or retained packets (pcapng) from a store.
+    Export(export::ExportArgs),
+    /// Summarise a store per app, with a timeline (terminal, or one HTML page).
+    Report(report::ReportArgs),
 }
 
 #[derive(Args)]
@@ -85,6 +91,9 @@ pub struct CommonArgs {
     /// Write alerts as JSON lines.
     #[arg(long, value_name = "PATH")]
     pub alerts: Option<PathBuf>,
+    /// Keep flows and alerts in this SQLite store (created if missing; read it with `export` and `report`).
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
     /// Identifiers of the phone to look for (TOML: imei, imsi, iccid, phone, mac, bssid, android_id, ad_id,
     /// serial, email, location, or custom keys; one value or a list each).
     #[arg(long, value_name = "FILE")]
@@ -108,6 +117,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Analyze(args) => analyze::run(&args),
         Command::Run(args) => run::run(&args),
+        Command::Export(args) => export::run(&args),
+        Command::Report(args) => report::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -4,17 +4,21 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use phonehome_engine::record::write_json_line;
 use phonehome_engine::{AlertRecord, CsvWriter, FlowRecord, FlowSink};
 
+use phonehome_store::{Store, StoreConfig, StoreSink};
+
 use crate::summary::Summary;
+use crate::CommonArgs;
 
 /// Fans each finished flow out to the outputs; remembers the first write error, since a sink cannot return one.
 pub struct Outputs {
     csv: Option<(PathBuf, CsvWriter<BufWriter<File>>)>,
     jsonl: Option<(PathBuf, BufWriter<File>)>,
     alerts: Option<(PathBuf, BufWriter<File>)>,
+    store: Option<(PathBuf, Store, StoreSink)>,
     pub summary: Summary,
     error: Option<anyhow::Error>,
 }
@@ -25,7 +29,9 @@ fn create(path: &Path) -> Result<BufWriter<File>> {
 }
 
 impl Outputs {
-    pub fn open(csv: Option<&Path>, jsonl: Option<&Path>, alerts: Option<&Path>) -> Result<Self> {
+    /// Opens the outputs the user asked for; `live` stores drop records rather than slow the engine down.
+    pub fn open(args: &CommonArgs, live: bool) -> Result<Self> {
+        let (csv, jsonl, alerts) = (args.csv.as_deref(), args.jsonl.as_deref(), args.alerts.as_deref());
         let csv = match csv {
             Some(path) => Some((
                 path.to_owned(),
@@ -35,7 +41,16 @@ impl Outputs {
         };
         let jsonl = jsonl.map(|path| create(path).map(|w| (path.to_owned(), w))).transpose()?;
         let alerts = alerts.map(|path| create(path).map(|w| (path.to_owned(), w))).transpose()?;
-        Ok(Outputs { csv, jsonl, alerts, summary: Summary::default(), error: None })
+        let store = match &args.db {
+            Some(path) => {
+                let config = StoreConfig { wait_when_full: !live, ..StoreConfig::default() };
+                let store = Store::open(path, config).with_context(|| format!("cannot open {}", path.display()))?;
+                let sink = store.sink().with_context(|| format!("cannot write {}", path.display()))?;
+                Some((path.clone(), store, sink))
+            }
+            None => None,
+        };
+        Ok(Outputs { csv, jsonl, alerts, store, summary: Summary::default(), error: None })
     }
 
     /// Whether a write failed: the caller then stops reading and reports it.
@@ -59,6 +74,17 @@ impl Outputs {
         for (path, mut writer) in self.jsonl.into_iter().chain(self.alerts) {
             writer.flush().with_context(|| format!("cannot write {}", path.display()))?;
         }
+        if let Some((path, store, sink)) = self.store {
+            drop(sink);
+            let stats = store.close();
+            if stats.dropped > 0 {
+                eprintln!("phonehome: warning: {}: {} records dropped (writer behind)", path.display(), stats.dropped);
+            }
+            if let Some(failure) = stats.failure {
+                // What was committed before the failure stays in the store.
+                bail!("{}: writing stopped after {} flows: {failure}", path.display(), stats.flows);
+            }
+        }
         Ok(self.summary)
     }
 
@@ -76,6 +102,9 @@ impl Outputs {
 impl FlowSink for Outputs {
     fn flow_ended(&mut self, record: FlowRecord) {
         self.summary.add(&record);
+        if let Some((_, _, sink)) = &mut self.store {
+            sink.flow_ended(record.clone());
+        }
         if self.error.is_none() {
             if let Err(error) = self.write(&record) {
                 self.error = Some(error);
@@ -84,6 +113,9 @@ impl FlowSink for Outputs {
     }
 
     fn alert(&mut self, alert: AlertRecord) {
+        if let Some((_, _, sink)) = &mut self.store {
+            sink.alert(alert.clone());
+        }
         if let (None, Some((path, writer))) = (&self.error, &mut self.alerts) {
             if let Err(error) = write_json_line(writer, &alert) {
                 self.error = Some(anyhow::Error::new(error).context(format!("cannot write {}", path.display())));

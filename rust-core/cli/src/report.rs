@@ -50,13 +50,8 @@ mod tests {
         let db = dir.path().join("store.db");
         phonehome_store::Store::open(&db, phonehome_store::StoreConfig::default()).unwrap().close();
         let html = dir.path().join("report.html");
-        let cli = Cli::parse_from([
-            "report".as_ref(),
-            "--db".as_ref(),
-            db.as_os_str(),
-            "--html".as_ref(),
-            html.as_os_str(),
-        ]);
+        let cli =
+            Cli::parse_from(["report".as_ref(), "--db".as_ref(), db.as_os_str(), "--html".as_ref(), html.as_os_str()]);
         run(&cli.report).unwrap();
         let page = std::fs::read_to_string(&html).unwrap();
         assert!(page.starts_with("<!DOCTYPE html>") && page.trim_end().ends_with("</html>"));

@@ -18,8 +18,7 @@ use crate::RunArgs;
 
 pub fn run(args: &RunArgs) -> Result<()> {
     let common = &args.common;
-    let outputs =
-        Arc::new(Mutex::new(Outputs::open(common.csv.as_deref(), common.jsonl.as_deref(), common.alerts.as_deref())?));
+    let outputs = Arc::new(Mutex::new(Outputs::open(common, true)?));
     let pcap = match &args.pcap {
         Some(path) => {
             let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;

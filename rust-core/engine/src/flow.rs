@@ -58,6 +58,10 @@ pub struct TcpProgress {
 }
 
 impl TcpProgress {
+    /// Every value of [`TcpProgress::label`] (the `tcp_state` column), e.g. to read stored records back.
+    pub const LABELS: [&'static str; 7] =
+        ["reset", "closed", "half_closed", "midstream", "established", "syn_sent", "unknown"];
+
     pub fn label(&self) -> &'static str {
         match self {
             TcpProgress { rst: true, .. } => "reset",
@@ -250,5 +254,6 @@ mod tests {
         progress.update(&seg(TcpFlags { fin: true, ack: true, ..TcpFlags::default() }), Direction::ToClient);
         assert_eq!(progress.label(), "closed");
         assert!(progress.finished());
+        assert!(TcpProgress::LABELS.contains(&TcpProgress::default().label()));
     }
 }

@@ -20,6 +20,8 @@ pub enum Proto {
 }
 
 impl Proto {
+    pub const ALL: [Proto; 3] = [Proto::Tcp, Proto::Udp, Proto::Icmp];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Proto::Tcp => "TCP",
@@ -55,6 +57,8 @@ pub enum L7 {
 }
 
 impl L7 {
+    pub const ALL: [L7; 4] = [L7::Dns, L7::Tls, L7::Http, L7::Quic];
+
     pub fn as_str(self) -> &'static str {
         match self {
             L7::Dns => "DNS",
@@ -80,6 +84,8 @@ pub enum HostSource {
 }
 
 impl HostSource {
+    pub const ALL: [HostSource; 4] = [HostSource::Sni, HostSource::Quic, HostSource::Http, HostSource::Dns];
+
     pub fn as_str(self) -> &'static str {
         match self {
             HostSource::Sni => "sni",

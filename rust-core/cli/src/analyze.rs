@@ -24,8 +24,11 @@ struct CaptureOutcome {
 
 pub fn run(args: &AnalyzeArgs) -> Result<()> {
     let started = Instant::now();
-    let judge = crate::knowledge::judge(args)?;
-    let mut outputs = Outputs::open(&args.common, false)?;
+    let mut outputs = Outputs::open(&args.common, args.common.db.as_deref())?;
+    let mut judge = crate::knowledge::judge(args)?;
+    if let Some(memory) = outputs.destination_memory()? {
+        judge.remember_destinations_in(Box::new(memory));
+    }
     let config = AnalyzerConfig { client_bytes: args.inspect_bytes, ..AnalyzerConfig::default() };
     let mut analyzer = Analyzer::with_judge(config, judge);
     let progress = progress_bar(&args.captures);

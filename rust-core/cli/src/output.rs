@@ -29,8 +29,8 @@ fn create(path: &Path) -> Result<BufWriter<File>> {
 }
 
 impl Outputs {
-    /// Opens the outputs the user asked for; `live` stores drop records rather than slow the engine down.
-    pub fn open(args: &CommonArgs, live: bool) -> Result<Self> {
+    /// Opens the files the user asked for and, for capture analysis, the store (`db`).
+    pub fn open(args: &CommonArgs, db: Option<&Path>) -> Result<Self> {
         let (csv, jsonl, alerts) = (args.csv.as_deref(), args.jsonl.as_deref(), args.alerts.as_deref());
         let csv = match csv {
             Some(path) => Some((
@@ -41,16 +41,25 @@ impl Outputs {
         };
         let jsonl = jsonl.map(|path| create(path).map(|w| (path.to_owned(), w))).transpose()?;
         let alerts = alerts.map(|path| create(path).map(|w| (path.to_owned(), w))).transpose()?;
-        let store = match &args.db {
+        let store = match db {
             Some(path) => {
-                let config = StoreConfig { wait_when_full: !live, ..StoreConfig::default() };
+                // Nothing is live in capture analysis: wait for the writer rather than drop records.
+                let config = StoreConfig { wait_when_full: true, ..StoreConfig::default() };
                 let store = Store::open(path, config).with_context(|| format!("cannot open {}", path.display()))?;
                 let sink = store.sink().with_context(|| format!("cannot write {}", path.display()))?;
-                Some((path.clone(), store, sink))
+                Some((path.to_owned(), store, sink))
             }
             None => None,
         };
         Ok(Outputs { csv, jsonl, alerts, store, summary: Summary::default(), error: None })
+    }
+
+    /// A second writer into the store, remembering first contacts across runs.
+    pub fn destination_memory(&self) -> Result<Option<StoreSink>> {
+        self.store
+            .as_ref()
+            .map(|(path, store, _)| store.sink().with_context(|| format!("cannot write {}", path.display())))
+            .transpose()
     }
 
     /// Whether a write failed: the caller then stops reading and reports it.

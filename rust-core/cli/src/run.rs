@@ -18,7 +18,8 @@ use crate::RunArgs;
 
 pub fn run(args: &RunArgs) -> Result<()> {
     let common = &args.common;
-    let outputs = Arc::new(Mutex::new(Outputs::open(common, true)?));
+    // The store belongs to the monitor: it never makes the engine wait, and it remembers first contacts.
+    let outputs = Arc::new(Mutex::new(Outputs::open(common, None)?));
     let pcap = match &args.pcap {
         Some(path) => {
             let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
@@ -38,6 +39,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
         identifiers_toml: settings.identifiers_toml,
         watchlist: settings.watchlist,
         alert_new_destinations: settings.alert_new_destinations,
+        store: common.db.clone(),
     };
     // Signals are caught before the engine starts, so none is lost in between.
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]).context("cannot catch SIGINT/SIGTERM")?;
@@ -62,6 +64,13 @@ pub fn run(args: &RunArgs) -> Result<()> {
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let summary = outputs.finish()?;
+    if stats.store_dropped > 0 {
+        eprintln!("phonehome: warning: the store dropped {} records (writer behind)", stats.store_dropped);
+    }
+    if let Some(failure) = &stats.store_failure {
+        // Forwarding went on; what was committed before the failure stays in the store.
+        anyhow::bail!("the store stopped writing: {failure}");
+    }
     if !common.quiet {
         println!(
             "phonehome: {} packets from the tun, {} to it, {} dropped, {} connect failures",

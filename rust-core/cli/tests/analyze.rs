@@ -158,3 +158,43 @@ fn a_full_disk_is_a_clear_error() {
     let stderr = text(&out.stderr);
     assert!(stderr.contains("/dev/full") && stderr.contains("No space left"), "{stderr}");
 }
+
+#[test]
+fn a_store_keeps_flows_for_export_and_first_contacts_across_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, alerts, csv_direct, csv_exported) =
+        (dir.path().join("h.db"), dir.path().join("a.jsonl"), dir.path().join("d.csv"), dir.path().join("e.csv"));
+    let analyze = |alerts: &Path, csv: &Path| {
+        let out = phonehome(&[
+            "analyze".as_ref(),
+            sample().as_os_str(),
+            "--db".as_ref(),
+            db.as_os_str(),
+            "--new-destinations".as_ref(),
+            "--alerts".as_ref(),
+            alerts.as_os_str(),
+            "--csv".as_ref(),
+            csv.as_os_str(),
+            "--quiet".as_ref(),
+        ]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let alerts = std::fs::read_to_string(alerts).unwrap();
+        alerts.lines().filter(|l| l.contains("\"kind\":\"new_destination\"")).count()
+    };
+    // 7 destinations (by host, else address) in the sample, all new the first time, none the second.
+    assert_eq!(analyze(&alerts, &csv_direct), 7);
+    assert_eq!(analyze(&alerts, &dir.path().join("again.csv")), 0);
+
+    let out =
+        phonehome(&["export".as_ref(), "--db".as_ref(), db.as_os_str(), "--csv".as_ref(), csv_exported.as_os_str()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let rows = |path: &Path| -> Vec<csv::StringRecord> {
+        csv::Reader::from_path(path).unwrap().records().map(Result::unwrap).collect()
+    };
+    // Both runs are in the store; the export is the same records as the direct CSV, twice.
+    let (direct, exported) = (rows(&csv_direct), rows(&csv_exported));
+    assert_eq!(exported.len(), 2 * direct.len());
+    for row in &direct {
+        assert!(exported.contains(row), "{row:?} missing from the export");
+    }
+}

@@ -343,6 +343,8 @@ impl Flow {
             named_by_handshake: named_by_handshake && found.host_source != Some(HostSource::Dns),
             http_request: found.http_method.as_deref().zip(found.http_path.as_deref()),
             party,
+            uid: owner.as_ref().map(|o| o.uid),
+            ts: meter.first_seen,
         };
         let ip = Judge::ip_facts(key.server.ip());
         verdicts.extend(judge.judge_flow(&facts, &ip));

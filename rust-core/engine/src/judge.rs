@@ -8,10 +8,32 @@ use std::net::IpAddr;
 use phonehome_intel::{AlertKind, Destination, Finding, Intel, Severity};
 use phonehome_leak::{DetectorConfig, Identifiers, LeakDetector};
 
+use phonehome_packet::Timestamp;
+
 use crate::record::L7;
 
-/// Distinct (app, destination) pairs remembered for first-contact alerts; past it the set starts over.
+/// Distinct (app, destination) pairs remembered in memory for first-contact alerts; past it the set starts over.
 const MAX_REMEMBERED_DESTINATIONS: usize = 100_000;
+
+/// Remembers which destinations each app has contacted: in memory for one run, or in a store across restarts.
+pub trait DestinationMemory: Send {
+    /// Whether `app` (with its uid when known; for captures, the client address) never contacted `destination`
+    /// before; remembers it from now on.
+    fn first_contact(&mut self, uid: Option<u32>, app: &str, destination: &str, ts: Timestamp) -> bool;
+}
+
+/// First contacts of one run.
+#[derive(Default)]
+pub struct RunMemory(HashSet<(Option<u32>, String, String)>);
+
+impl DestinationMemory for RunMemory {
+    fn first_contact(&mut self, uid: Option<u32>, app: &str, destination: &str, _ts: Timestamp) -> bool {
+        if self.0.len() >= MAX_REMEMBERED_DESTINATIONS {
+            self.0.clear();
+        }
+        self.0.insert((uid, app.to_owned(), destination.to_owned()))
+    }
+}
 
 /// How flows are judged; built once per engine.
 pub struct Judge {
@@ -19,7 +41,7 @@ pub struct Judge {
     /// Declared identifiers (possibly none) and identifier-shaped patterns.
     leaks: LeakDetector,
     /// `Some` when first contacts with a destination raise `new_destination` alerts.
-    seen_destinations: Option<HashSet<(String, String)>>,
+    destinations: Option<Box<dyn DestinationMemory>>,
 }
 
 impl Default for Judge {
@@ -54,8 +76,10 @@ pub struct FlowFacts<'a> {
     /// The flow's own name for its server came from its handshake (SNI), not from DNS.
     pub named_by_handshake: bool,
     pub http_request: Option<(&'a str, &'a str)>,
-    /// Who the flow belongs to, for first-contact alerts: the app, else the client address.
+    /// Who the flow belongs to, for first-contact alerts: the app (name, else `uid N`), else the client address.
     pub party: String,
+    pub uid: Option<u32>,
+    pub ts: Timestamp,
 }
 
 /// Destination facts from the embedded IP tables.
@@ -104,7 +128,15 @@ impl Judge {
     }
 
     pub fn new(intel: Intel, leaks: LeakDetector, alert_new_destinations: bool) -> Self {
-        Judge { intel, leaks, seen_destinations: alert_new_destinations.then(HashSet::new) }
+        let destinations = alert_new_destinations.then(|| Box::new(RunMemory::default()) as Box<dyn DestinationMemory>);
+        Judge { intel, leaks, destinations }
+    }
+
+    /// First contacts are remembered in `memory` (e.g. a store, so they survive restarts), if they raise alerts.
+    pub fn remember_destinations_in(&mut self, memory: Box<dyn DestinationMemory>) {
+        if self.destinations.is_some() {
+            self.destinations = Some(memory);
+        }
     }
 
     pub fn ip_facts(ip: IpAddr) -> IpFacts {
@@ -137,12 +169,9 @@ impl Judge {
             let evidence = format!("TLS ClientHello without server name to {}:{}", facts.server, facts.server_port);
             findings.push(Finding::new(AlertKind::TlsWithoutSni, evidence, None));
         }
-        if let Some(seen) = &mut self.seen_destinations {
+        if let Some(memory) = &mut self.destinations {
             let destination = facts.host.map_or_else(|| facts.server.to_string(), str::to_ascii_lowercase);
-            if seen.len() >= MAX_REMEMBERED_DESTINATIONS {
-                seen.clear();
-            }
-            if seen.insert((facts.party.clone(), destination.clone())) {
+            if memory.first_contact(facts.uid, &facts.party, &destination, facts.ts) {
                 let evidence = format!("first contact of {} with {destination}", facts.party);
                 findings.push(Finding::new(AlertKind::NewDestination, evidence, None));
             }

@@ -7,6 +7,7 @@ use std::collections::{HashMap, VecDeque};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::os::fd::OwnedFd;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -21,6 +22,7 @@ use phonehome_engine::{
     AlertRecord, Analyzer, AnalyzerConfig, AnalyzerStats, FlowKey, FlowRecord, FlowSink, Judge, Owner, Proto,
 };
 use phonehome_stack::{OwnerResolver, PacketObserver, RunningStack, SocketProtector, Stack, StackConfig, StackStats};
+use phonehome_store::{Store, StoreConfig, StoreSink};
 
 /// Finished flows and alerts kept in memory for the app's views (older ones live in the store).
 const RECENT_CAPACITY: usize = 5_000;
@@ -37,6 +39,8 @@ pub struct MonitorConfig {
     /// Watched countries (ISO 3166 alpha-2).
     pub watchlist: Vec<String>,
     pub alert_new_destinations: bool,
+    /// Keep flows and alerts in this store (and first contacts, so `new_destination` survives restarts).
+    pub store: Option<PathBuf>,
 }
 
 /// uid → app name (Android: package label; Linux: user name).
@@ -58,17 +62,23 @@ pub enum MonitorError {
     Stack(#[from] phonehome_stack::StackError),
     #[error("cannot write the packet capture: {0}")]
     Pcap(#[from] pcap_file::PcapError),
+    #[error(transparent)]
+    Store(#[from] phonehome_store::StoreError),
     #[error("a monitor thread panicked")]
     Panicked,
 }
 
 /// Counters of a running monitor.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct MonitorStats {
     pub stack: StackStats,
     pub analyzer: AnalyzerStats,
     pub flows_finished: u64,
     pub alerts: u64,
+    /// Records the store dropped because its writer was behind.
+    pub store_dropped: u64,
+    /// Why the store stopped writing, if it did (forwarding goes on regardless).
+    pub store_failure: Option<Arc<phonehome_store::StoreError>>,
 }
 
 /// What the packet thread and the sweeper share.
@@ -84,6 +94,7 @@ struct Shared {
 /// Where finished flows and alerts go: the listener and the recent-history rings.
 struct Outlet {
     listener: Box<dyn EventListener>,
+    store: Option<StoreSink>,
     recent_flows: VecDeque<FlowRecord>,
     recent_alerts: VecDeque<AlertRecord>,
     flows_finished: u64,
@@ -93,12 +104,18 @@ struct Outlet {
 impl FlowSink for Outlet {
     fn flow_ended(&mut self, record: FlowRecord) {
         self.listener.on_flow(&record);
+        if let Some(store) = &mut self.store {
+            store.flow_ended(record.clone());
+        }
         self.flows_finished += 1;
         push_bounded(&mut self.recent_flows, record);
     }
 
     fn alert(&mut self, alert: AlertRecord) {
         self.listener.on_alert(&alert);
+        if let Some(store) = &mut self.store {
+            store.alert(alert.clone());
+        }
         self.alerts += 1;
         push_bounded(&mut self.recent_alerts, alert);
     }
@@ -163,6 +180,7 @@ impl PacketObserver for Observer {
 /// A running monitor; stop it to flush every open flow.
 pub struct Monitor {
     stack: RunningStack,
+    store: Option<Store>,
     shared: Arc<Mutex<Shared>>,
     sweeping: Arc<AtomicBool>,
     sweeper: JoinHandle<()>,
@@ -185,7 +203,16 @@ impl Monitor {
             scan_bytes: config.analyzer.client_bytes,
             alert_new_destinations: config.alert_new_destinations,
         };
-        let judge = Judge::from_settings(&settings, phonehome_intel::ListSet::new())?;
+        let mut judge = Judge::from_settings(&settings, phonehome_intel::ListSet::new())?;
+        // The live engine must never wait for the disk: a full queue drops records and counts them.
+        let store = config.store.as_ref().map(|path| Store::open(path, StoreConfig::default())).transpose()?;
+        let store_sink = match &store {
+            Some(store) => {
+                judge.remember_destinations_in(Box::new(store.sink()?));
+                Some(store.sink()?)
+            }
+            None => None,
+        };
         let pcap = match pcap {
             Some(out) => {
                 let mut writer = PcapNgWriter::new(out)?;
@@ -198,6 +225,7 @@ impl Monitor {
             analyzer: Analyzer::with_judge(config.analyzer, judge),
             sink: Outlet {
                 listener,
+                store: store_sink,
                 recent_flows: VecDeque::new(),
                 recent_alerts: VecDeque::new(),
                 flows_finished: 0,
@@ -224,7 +252,7 @@ impl Monitor {
                 })
                 .map_err(|source| phonehome_stack::StackError::Io { what: "spawning the sweeper", source })?
         };
-        Ok(Monitor { stack, shared, sweeping, sweeper })
+        Ok(Monitor { stack, store, shared, sweeping, sweeper })
     }
 
     pub fn stats(&self) -> MonitorStats {
@@ -234,6 +262,8 @@ impl Monitor {
             analyzer: shared.analyzer.stats(),
             flows_finished: shared.sink.flows_finished,
             alerts: shared.sink.alerts,
+            store_dropped: self.store.as_ref().map_or(0, |store| store.stats().dropped),
+            store_failure: self.store.as_ref().and_then(|store| store.stats().failure),
         }
     }
 
@@ -263,11 +293,22 @@ impl Monitor {
         if let Some(writer) = pcap.take() {
             writer.into_inner().flush().map_err(pcap_file::PcapError::IoError)?;
         }
-        Ok(MonitorStats {
+        let mut stats = MonitorStats {
             stack: stack_stats,
             analyzer: analyzer.stats(),
             flows_finished: sink.flows_finished,
             alerts: sink.alerts,
-        })
+            store_dropped: 0,
+            store_failure: None,
+        };
+        sink.store = None;
+        drop(shared);
+        if let Some(store) = self.store {
+            let store_stats = store.close();
+            // What was committed before a failure stays in the store; forwarding went on regardless.
+            stats.store_dropped = store_stats.dropped;
+            stats.store_failure = store_stats.failure;
+        }
+        Ok(stats)
     }
 }

@@ -7,8 +7,9 @@ use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
 use std::sync::Arc;
 
 use lru::LruCache;
+use phonehome_engine::judge::DestinationMemory;
 use phonehome_engine::record::AlertRecord;
-use phonehome_engine::{FlowRecord, FlowSink};
+use phonehome_engine::{FlowRecord, FlowSink, Timestamp};
 use rusqlite::{Connection, OptionalExtension};
 
 use crate::writer::{FirstSeenMsg, FlowMsg, Msg, PacketMsg, Shared};
@@ -145,6 +146,14 @@ impl StoreSink {
                 self.shared.dropped.fetch_add(1, Ordering::Relaxed);
             }
         }
+    }
+}
+
+/// First contacts remembered in the store, so `new_destination` survives restarts.
+impl DestinationMemory for StoreSink {
+    fn first_contact(&mut self, uid: Option<u32>, app: &str, destination: &str, ts: Timestamp) -> bool {
+        let seen_us = i64::try_from(ts.as_micros()).unwrap_or(i64::MAX);
+        self.is_new_destination(uid, Some(app), destination, seen_us)
     }
 }
 

@@ -75,6 +75,9 @@ pub struct RunArgs {
     /// Write what crossed the tun as pcapng.
     #[arg(long, value_name = "PATH")]
     pub pcap: Option<PathBuf>,
+    /// With --db, keep every packet in the store with its app, for `export --pcapng`.
+    #[arg(long, requires = "db")]
+    pub keep_packets: bool,
     #[command(flatten)]
     pub common: CommonArgs,
 }

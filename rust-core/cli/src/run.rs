@@ -40,6 +40,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
         watchlist: settings.watchlist,
         alert_new_destinations: settings.alert_new_destinations,
         store: common.db.clone(),
+        keep_packets: args.keep_packets,
     };
     // Signals are caught before the engine starts, so none is lost in between.
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]).context("cannot catch SIGINT/SIGTERM")?;

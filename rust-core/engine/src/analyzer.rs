@@ -135,10 +135,12 @@ impl Analyzer {
         self.flows.on_decoded(ts, decoded, sink);
     }
 
-    /// A bare IP packet, as a tun device carries them.
-    pub fn process_ip(&mut self, ts: Timestamp, packet: &[u8], sink: &mut dyn FlowSink) {
+    /// A bare IP packet, as a tun device carries them. Returns the owner of the packet's flow, when known
+    /// (the live engine keeps packets with their app).
+    pub fn process_ip(&mut self, ts: Timestamp, packet: &[u8], sink: &mut dyn FlowSink) -> Option<&Owner> {
         let decoded = self.decoder.decode_ip(ts, packet);
-        self.flows.on_decoded(ts, decoded, sink);
+        let tuple = self.flows.on_decoded(ts, decoded, sink)?;
+        self.flows.flows.get(&tuple)?.owner.as_ref()
     }
 
     /// Attributes a flow to an app (the live engine resolves owners off the packet path).
@@ -169,22 +171,29 @@ impl FlowTable {
         ts: Timestamp,
         decoded: Result<Option<IpPacket<'_>>, phonehome_packet::DecodeError>,
         sink: &mut dyn FlowSink,
-    ) {
+    ) -> Option<TupleKey> {
         self.stats.frames += 1;
-        match decoded {
+        let tuple = match decoded {
             Ok(Some(packet)) => {
                 self.stats.ip_packets += 1;
-                self.on_packet(ts, &packet, sink);
+                self.on_packet(ts, &packet, sink)
             }
-            Ok(None) => self.stats.skipped += 1,
-            Err(_) => self.stats.malformed += 1,
-        }
+            Ok(None) => {
+                self.stats.skipped += 1;
+                None
+            }
+            Err(_) => {
+                self.stats.malformed += 1;
+                None
+            }
+        };
         if ts.since(self.last_sweep) >= std::time::Duration::from_secs(1) {
             self.sweep(ts, sink);
         }
         if self.flows.len() > self.config.max_flows {
             self.evict_idlest(sink);
         }
+        tuple
     }
 
     fn sweep(&mut self, now: Timestamp, sink: &mut dyn FlowSink) {
@@ -197,14 +206,15 @@ impl FlowTable {
         self.last_sweep = now;
     }
 
-    fn on_packet(&mut self, ts: Timestamp, packet: &IpPacket<'_>, sink: &mut dyn FlowSink) {
+    /// Accounts and inspects one packet; returns the key of its flow.
+    fn on_packet(&mut self, ts: Timestamp, packet: &IpPacket<'_>, sink: &mut dyn FlowSink) -> Option<TupleKey> {
         let (proto, src_port, dst_port, payload) = match &packet.transport {
             Transport::Tcp(s) => (Proto::Tcp, s.src_port, s.dst_port, s.payload),
             Transport::Udp(d) => (Proto::Udp, d.src_port, d.dst_port, d.payload),
             Transport::Icmp(m) => (Proto::Icmp, m.echo_id.unwrap_or(0), m.echo_id.unwrap_or(0), m.payload),
             Transport::Other { .. } => {
                 self.stats.skipped += 1;
-                return;
+                return None;
             }
         };
         let src = SocketAddr::new(packet.src, src_port);
@@ -254,6 +264,7 @@ impl FlowTable {
             },
             Transport::Icmp(_) | Transport::Other { .. } => {}
         }
+        Some(tuple)
     }
 
     fn end_flow(&mut self, tuple: &TupleKey, sink: &mut dyn FlowSink) {

@@ -41,6 +41,8 @@ pub struct MonitorConfig {
     pub alert_new_destinations: bool,
     /// Keep flows and alerts in this store (and first contacts, so `new_destination` survives restarts).
     pub store: Option<PathBuf>,
+    /// Also keep every packet in the store, with its app, for pcapng export.
+    pub keep_packets: bool,
 }
 
 /// uid → app name (Android: package label; Linux: user name).
@@ -146,7 +148,11 @@ impl PacketObserver for Observer {
     fn on_packet(&mut self, ts: Duration, ip_packet: &[u8]) {
         let mut shared = lock(&self.shared);
         let Shared { analyzer, sink, pcap, .. } = &mut *shared;
-        analyzer.process_ip(phonehome_engine::Timestamp(ts), ip_packet, sink);
+        let owner = analyzer.process_ip(phonehome_engine::Timestamp(ts), ip_packet, sink);
+        if let Some(store) = &mut sink.store {
+            let ts_us = i64::try_from(ts.as_micros()).unwrap_or(i64::MAX);
+            store.record_packet(ts_us, owner.map(|o| o.uid), owner.and_then(|o| o.app.as_deref()), ip_packet);
+        }
         if let Some(writer) = pcap {
             let block = EnhancedPacketBlock {
                 interface_id: 0,
@@ -205,7 +211,8 @@ impl Monitor {
         };
         let mut judge = Judge::from_settings(&settings, phonehome_intel::ListSet::new())?;
         // The live engine must never wait for the disk: a full queue drops records and counts them.
-        let store = config.store.as_ref().map(|path| Store::open(path, StoreConfig::default())).transpose()?;
+        let store_config = StoreConfig { keep_packets: config.keep_packets, ..StoreConfig::default() };
+        let store = config.store.as_ref().map(|path| Store::open(path, store_config)).transpose()?;
         let store_sink = match &store {
             Some(store) => {
                 judge.remember_destinations_in(Box::new(store.sink()?));

@@ -7,7 +7,7 @@ cd "$(dirname "$0")"
 log() { printf '\n== %s\n' "$*"; }
 
 need_apt=()
-for tool in ip:iproute2 tshark:tshark curl:curl chromium:chromium openssl:openssl; do
+for tool in ip:iproute2 tshark:tshark curl:curl chromium:chromium openssl:openssl mvn:maven javac:default-jdk-headless; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || need_apt+=("${tool#*:}")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -27,5 +27,8 @@ cargo clippy --workspace --tests --benches --examples --locked -q -- -D warnings
 
 log "Rust tests (unit, property, corpus agreement, end to end)"
 cargo test --workspace --locked
+
+log "Android app on the JVM (Kotlin sources against the Android API jar, unit tests, FFI on a real TUN)"
+scripts/jvm-tests.sh
 
 log "all tests passed"

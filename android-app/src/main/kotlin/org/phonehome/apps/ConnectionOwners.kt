@@ -1,0 +1,37 @@
+package org.phonehome.apps
+
+import android.annotation.TargetApi
+import android.net.ConnectivityManager
+import android.os.Build
+import android.os.Process
+import android.system.OsConstants
+import org.phonehome.core.Connection
+import org.phonehome.core.Transport
+import java.net.InetAddress
+import java.net.InetSocketAddress
+
+/** Android 10+: the owner of a connection from `ConnectivityManager.getConnectionOwnerUid`. */
+@TargetApi(Build.VERSION_CODES.Q)
+class ConnectionOwners(private val connectivity: ConnectivityManager) {
+    /** The owning uid, or null; unconnected UDP sockets are found by retrying with wildcard remotes. */
+    fun ownerOf(connection: Connection): Int? {
+        val protocol = when (connection.transport) {
+            Transport.TCP -> OsConstants.IPPROTO_TCP
+            Transport.UDP -> OsConstants.IPPROTO_UDP
+            Transport.ICMP -> return null // the platform resolves TCP and UDP only
+        }
+        // Numeric literals from the engine: InetAddress.getByName parses them without a DNS query.
+        val local = InetSocketAddress(InetAddress.getByName(connection.localIp), connection.localPort.toInt())
+        val remoteIp = InetAddress.getByName(connection.remoteIp)
+        val remotes = buildList {
+            add(InetSocketAddress(remoteIp, connection.remotePort.toInt()))
+            if (protocol == OsConstants.IPPROTO_UDP) {
+                add(InetSocketAddress(remoteIp, 0))
+                add(InetSocketAddress(if (remoteIp.address.size == 4) "0.0.0.0" else "::", 0))
+            }
+        }
+        return remotes.firstNotNullOfOrNull { remote ->
+            connectivity.getConnectionOwnerUid(protocol, local, remote).takeIf { it != Process.INVALID_UID }
+        }
+    }
+}

@@ -1,0 +1,104 @@
+package org.phonehome.export
+
+import android.content.ContentProvider
+import android.content.ContentValues
+import android.content.Context
+import android.content.Intent
+import android.database.Cursor
+import android.database.MatrixCursor
+import android.net.Uri
+import android.os.ParcelFileDescriptor
+import android.provider.OpenableColumns
+import org.phonehome.core.EngineException
+import org.phonehome.vpn.PhonehomeVpnService
+import java.io.File
+
+/** Exports through the Storage Access Framework (a document the user picks) and the share sheet. */
+class Exporter(private val context: Context) {
+    private val writer = ExportWriter { kind, fd ->
+        val engine = PhonehomeVpnService.running ?: throw EngineException.Stopped()
+        when (kind) {
+            ExportKind.FLOWS_CSV -> engine.exportFlowsCsv(fd)
+            ExportKind.ALERTS_JSONL -> engine.exportAlertsJsonl(fd)
+        }.toLong()
+    }
+
+    /** The `ACTION_CREATE_DOCUMENT` intent for [kind]. */
+    fun createDocument(kind: ExportKind): Intent = Intent(Intent.ACTION_CREATE_DOCUMENT)
+        .addCategory(Intent.CATEGORY_OPENABLE)
+        .setType(kind.mimeType)
+        .putExtra(Intent.EXTRA_TITLE, kind.fileName(System.currentTimeMillis()))
+
+    /** Writes [kind] into the document the user created; the rows, or null when there is nothing to export. */
+    fun save(kind: ExportKind, uri: Uri): Long? = attempt {
+        writer.write(kind) { open(context.contentResolver.openFileDescriptor(uri, "wt")) }
+    }
+
+    /** A share-sheet intent for a fresh copy of [kind] in the app's cache, or null when there is nothing. */
+    fun share(kind: ExportKind): Intent? {
+        val dir = File(context.cacheDir, ExportProvider.DIR).apply { mkdirs() }
+        val file = File(dir, kind.fileName(System.currentTimeMillis()))
+        attempt {
+            writer.write(kind) {
+                open(ParcelFileDescriptor.open(file, ParcelFileDescriptor.MODE_WRITE_ONLY or ParcelFileDescriptor.MODE_CREATE or ParcelFileDescriptor.MODE_TRUNCATE))
+            }
+        } ?: return null
+        pruneOldest(dir.listFiles().orEmpty().toList(), KEEP_SHARED, File::lastModified) { it.delete() }
+        val send = Intent(Intent.ACTION_SEND)
+            .setType(kind.mimeType)
+            .putExtra(Intent.EXTRA_STREAM, ExportProvider.uriFor(context, file))
+            .addFlags(Intent.FLAG_GRANT_READ_URI_PERMISSION)
+        return Intent.createChooser(send, file.name)
+    }
+
+    private fun open(pfd: ParcelFileDescriptor?): ExportTarget {
+        val descriptor = pfd ?: throw EngineException.Export("the document could not be opened")
+        return object : ExportTarget {
+            override val fd = descriptor.fd
+            override fun close() = descriptor.close()
+        }
+    }
+
+    private fun <T> attempt(block: () -> T): T? = try {
+        block()
+    } catch (_: EngineException) {
+        null
+    }
+
+    private companion object {
+        const val KEEP_SHARED = 4
+    }
+}
+
+/** Serves the share-sheet copies read-only from the app's cache (the platform has no FileProvider). */
+class ExportProvider : ContentProvider() {
+    override fun onCreate() = true
+
+    override fun openFile(uri: Uri, mode: String): ParcelFileDescriptor {
+        require(mode == "r") { "read-only" }
+        return ParcelFileDescriptor.open(fileOf(uri), ParcelFileDescriptor.MODE_READ_ONLY)
+    }
+
+    override fun query(uri: Uri, projection: Array<out String>?, selection: String?, args: Array<out String>?, sort: String?): Cursor {
+        val file = fileOf(uri)
+        return MatrixCursor(arrayOf(OpenableColumns.DISPLAY_NAME, OpenableColumns.SIZE)).apply { addRow(arrayOf(file.name, file.length())) }
+    }
+
+    override fun getType(uri: Uri): String? = ExportKind.entries.firstOrNull { uri.lastPathSegment?.endsWith(it.extension) == true }?.mimeType
+
+    override fun insert(uri: Uri, values: ContentValues?): Uri? = null
+    override fun delete(uri: Uri, selection: String?, args: Array<out String>?) = 0
+    override fun update(uri: Uri, values: ContentValues?, selection: String?, args: Array<out String>?) = 0
+
+    /** Only plain names inside the export folder: no path may escape it. */
+    private fun fileOf(uri: Uri): File {
+        val name = uri.lastPathSegment ?: throw IllegalArgumentException("no file")
+        require(name.isNotEmpty() && '/' !in name && name != "." && name != "..") { "bad name" }
+        return File(File(context!!.cacheDir, DIR), name)
+    }
+
+    companion object {
+        const val DIR = "exports"
+        fun uriFor(context: Context, file: File): Uri = Uri.parse("content://${context.packageName}.exports/${Uri.encode(file.name)}")
+    }
+}

@@ -1,0 +1,34 @@
+package org.phonehome.ui
+
+import org.phonehome.apps.AppIdentity
+import org.phonehome.core.AppTraffic
+import org.phonehome.core.Severity
+
+/** One row of the apps screen. */
+data class AppRow(val identity: AppIdentity, val traffic: AppTraffic) {
+    val bytes: Long get() = (traffic.bytesOut + traffic.bytesIn).toLong()
+}
+
+/** What the user narrowed the apps list to. */
+data class AppFilter(val query: String = "", val onlyAlerts: Boolean = false, val hideSystem: Boolean = false)
+
+/** Sorting and filtering of the apps screen: most severe first, then most traffic. */
+object AppListModel {
+    fun rows(rows: List<AppRow>, filter: AppFilter): List<AppRow> {
+        val query = filter.query.trim().lowercase()
+        return rows.filter { row ->
+            (!filter.onlyAlerts || row.traffic.alerts > 0u) &&
+                (!filter.hideSystem || !row.identity.system) &&
+                (query.isEmpty() || row.identity.label.lowercase().contains(query) ||
+                    row.identity.packages.any { it.lowercase().contains(query) } ||
+                    row.identity.uid.toString() == query)
+        }.sortedWith(
+            compareByDescending<AppRow> { it.traffic.worst?.ordinal ?: -1 }
+                .thenByDescending { it.bytes }
+                .thenBy { it.identity.label },
+        )
+    }
+
+    /** A severity as the list shows it. */
+    fun badge(severity: Severity?): String = severity?.name?.lowercase() ?: ""
+}

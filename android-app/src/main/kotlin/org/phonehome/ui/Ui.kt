@@ -1,0 +1,75 @@
+package org.phonehome.ui
+
+import android.app.Activity
+import android.content.Intent
+import android.view.View
+import android.widget.Button
+import android.widget.LinearLayout
+import android.widget.ScrollView
+import android.widget.TextView
+import org.phonehome.R
+import org.phonehome.core.Engine
+import org.phonehome.vpn.PhonehomeVpnService
+
+/** Small builders for the platform views the screens are made of (no AndroidX, no layouts to inflate). */
+object Ui {
+    fun page(activity: Activity, build: LinearLayout.() -> Unit): LinearLayout {
+        val column = LinearLayout(activity).apply {
+            orientation = LinearLayout.VERTICAL
+            val pad = dp(activity, 16)
+            setPadding(pad, pad, pad, pad)
+            build()
+        }
+        activity.setContentView(ScrollView(activity).apply { addView(column) })
+        return column
+    }
+
+    fun LinearLayout.heading(text: CharSequence): TextView = text(text, R.style.TextAppearance_Phonehome_Heading)
+
+    fun LinearLayout.text(text: CharSequence, style: Int = R.style.TextAppearance_Phonehome_Body): TextView =
+        TextView(context).also {
+            it.setTextAppearance(style)
+            it.text = text
+            it.setTextIsSelectable(true)
+            addView(it)
+        }
+
+    fun LinearLayout.button(label: CharSequence, onClick: () -> Unit): Button =
+        Button(context).also {
+            it.text = label
+            it.setOnClickListener { onClick() }
+            addView(it)
+        }
+
+    /** A tappable row of two lines. */
+    fun LinearLayout.row(title: CharSequence, detail: CharSequence, onClick: (() -> Unit)?): View {
+        val row = LinearLayout(context).apply {
+            orientation = LinearLayout.VERTICAL
+            val pad = dp(context as Activity, 8)
+            setPadding(0, pad, 0, pad)
+            addView(TextView(context).apply { setTextAppearance(R.style.TextAppearance_Phonehome_Title); text = title })
+            addView(TextView(context).apply { setTextAppearance(R.style.TextAppearance_Phonehome_Body); text = detail })
+            if (onClick != null) {
+                isClickable = true
+                setOnClickListener { onClick() }
+            }
+        }
+        addView(row)
+        return row
+    }
+
+    fun dp(activity: Activity, value: Int) = (value * activity.resources.displayMetrics.density).toInt()
+
+    /** The engine of the current or last run, or null before the first start. */
+    fun engine(): Engine? = PhonehomeVpnService.running
+
+    fun bytes(n: Long): String = when {
+        n >= 1 shl 30 -> "%.1f GiB".format(n / (1 shl 30).toDouble())
+        n >= 1 shl 20 -> "%.1f MiB".format(n / (1 shl 20).toDouble())
+        n >= 1 shl 10 -> "%.1f KiB".format(n / (1 shl 10).toDouble())
+        else -> "$n B"
+    }
+
+    fun open(activity: Activity, target: Class<out Activity>, extras: Intent.() -> Unit = {}) =
+        activity.startActivity(Intent(activity, target).apply(extras))
+}

@@ -1,0 +1,199 @@
+package org.phonehome.vpn
+
+import android.app.Notification
+import android.app.PendingIntent
+import android.content.Context
+import android.content.Intent
+import android.content.pm.ServiceInfo
+import android.net.ConnectivityManager
+import android.net.LinkProperties
+import android.net.Network
+import android.net.NetworkCapabilities
+import android.net.NetworkRequest
+import android.net.VpnService
+import android.os.Build
+import android.os.Handler
+import android.os.Looper
+import android.util.Log
+import org.phonehome.R
+import org.phonehome.alerts.AlertNotifier
+import org.phonehome.apps.AndroidPackageLookup
+import org.phonehome.apps.ConnectionOwners
+import org.phonehome.apps.UidNamer
+import org.phonehome.core.Engine
+import org.phonehome.core.EngineConfig
+import org.phonehome.core.EngineException
+import org.phonehome.core.OwnerSource
+import org.phonehome.core.initLogging
+import org.phonehome.settings.Settings
+import org.phonehome.ui.MainActivity
+
+/**
+ * The VPN: establishes the tun, runs the engine on it, keeps a foreground notification with live
+ * counters, follows the default network, and stops cleanly (also when the system revokes the VPN).
+ */
+class PhonehomeVpnService : VpnService() {
+    private val main = Handler(Looper.getMainLooper())
+    private lateinit var connectivity: ConnectivityManager
+    private lateinit var notifier: AlertNotifier
+    private var networkCallback: ConnectivityManager.NetworkCallback? = null
+
+    override fun onCreate() {
+        super.onCreate()
+        connectivity = getSystemService(ConnectivityManager::class.java)
+        notifier = AlertNotifier(this, Settings(this))
+        notifier.createChannels()
+    }
+
+    override fun onStartCommand(intent: Intent?, flags: Int, startId: Int): Int {
+        if (intent?.action == ACTION_STOP) {
+            shutDown()
+            return START_NOT_STICKY
+        }
+        // A null intent or SERVICE_INTERFACE: started by the system for always-on VPN.
+        startForegroundCompat(notifier.statusNotification(null))
+        if (running?.isRunning() != true) start()
+        return START_STICKY
+    }
+
+    private fun start() {
+        val settings = Settings(this)
+        initLogging("info")
+        val plan = VpnPlan(excludedPackages = settings.excludedPackages())
+        val fd = try {
+            VpnConfigurator(plan).establish(PlatformTunBuilder(Builder().setConfigureIntent(openApp())), packageName, Build.VERSION.SDK_INT)
+        } catch (e: Exception) {
+            Log.e(TAG, "cannot establish the VPN", e)
+            null
+        }
+        if (fd == null) {
+            shutDown()
+            return
+        }
+        val namer = UidNamer(AndroidPackageLookup(packageManager))
+        val owners = if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.Q) ConnectionOwners(connectivity) else null
+        val bridge = EngineBridge(
+            protectSocket = ::protect,
+            ownerOf = { connection -> owners?.ownerOf(connection) },
+            namer = namer,
+            onFlowEnded = { },
+            onAlertRaised = notifier::onAlert,
+        )
+        val config = EngineConfig(
+            mtu = plan.mtu.toUInt(),
+            virtualDns = plan.virtualDns,
+            upstreamDns = upstreamDns(),
+            ownerSource = if (owners != null) OwnerSource.PLATFORM else OwnerSource.PROC_NET,
+            identifiersToml = settings.identifiersToml(),
+            watchedCountries = settings.watchedCountries(),
+            alertNewDestinations = settings.firstContactAlerts(),
+            flowIdleSeconds = null,
+            // App-private storage: flows and alerts survive restarts, first contacts too.
+            historyPath = java.io.File(filesDir, "history.sqlite").path,
+            keepPackets = false,
+        )
+        running?.destroy() // the previous run's records are replaced by this run's
+        running = try {
+            Engine.start(config, fd, bridge, bridge, bridge)
+        } catch (e: EngineException) {
+            Log.e(TAG, "the engine did not start", e)
+            null
+        }
+        if (running?.isRunning() != true) shutDown() else {
+            followNetworks()
+            main.post(refresher)
+        }
+    }
+
+    /** The resolver of the network underneath: the engine forwards the virtual DNS address to it. */
+    private fun upstreamDns(): String {
+        val network = connectivity.activeNetwork
+        val servers = network?.let { connectivity.getLinkProperties(it)?.dnsServers }.orEmpty()
+        return servers.firstOrNull()?.hostAddress ?: FALLBACK_DNS
+    }
+
+    /** Tells the system which network carries the tunnel, so metering and the status bar stay right. */
+    private fun followNetworks() {
+        val callback = object : ConnectivityManager.NetworkCallback() {
+            override fun onAvailable(network: Network) { setUnderlyingNetworks(arrayOf(network)) }
+            override fun onLinkPropertiesChanged(network: Network, properties: LinkProperties) {
+                setUnderlyingNetworks(arrayOf(network))
+            }
+            override fun onLost(network: Network) { setUnderlyingNetworks(null) }
+        }
+        val request = NetworkRequest.Builder()
+            .addCapability(NetworkCapabilities.NET_CAPABILITY_INTERNET)
+            .addCapability(NetworkCapabilities.NET_CAPABILITY_NOT_VPN)
+            .build()
+        connectivity.requestNetwork(request, callback)
+        networkCallback = callback
+    }
+
+    private val refresher = object : Runnable {
+        override fun run() {
+            val engine = running?.takeIf { it.isRunning() } ?: return
+            notifier.updateStatus(notifier.statusNotification(engine.stats()))
+            main.postDelayed(this, REFRESH_MILLIS)
+        }
+    }
+
+    private fun shutDown() {
+        main.removeCallbacks(refresher)
+        networkCallback?.let { runCatching { connectivity.unregisterNetworkCallback(it) } }
+        networkCallback = null
+        running?.takeIf { it.isRunning() }?.let { engine ->
+            try {
+                engine.stop()
+            } catch (e: EngineException) {
+                Log.w(TAG, "stop", e)
+            }
+        }
+        stopForeground(STOP_FOREGROUND_REMOVE)
+        stopSelf()
+    }
+
+    override fun onRevoke() {
+        shutDown()
+        super.onRevoke()
+    }
+
+    override fun onDestroy() {
+        shutDown()
+        super.onDestroy()
+    }
+
+    private fun startForegroundCompat(notification: Notification) {
+        if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.UPSIDE_DOWN_CAKE) {
+            startForeground(AlertNotifier.STATUS_ID, notification, ServiceInfo.FOREGROUND_SERVICE_TYPE_SPECIAL_USE)
+        } else {
+            startForeground(AlertNotifier.STATUS_ID, notification)
+        }
+    }
+
+    private fun openApp(): PendingIntent = PendingIntent.getActivity(
+        this, 0, Intent(this, MainActivity::class.java), PendingIntent.FLAG_IMMUTABLE,
+    )
+
+    companion object {
+        private const val TAG = "phonehome"
+        const val ACTION_STOP = "org.phonehome.STOP"
+        private const val REFRESH_MILLIS = 2_000L
+        /** Used only when the network reports no resolver. */
+        private const val FALLBACK_DNS = "9.9.9.9"
+
+        /** The engine of the current or last run, for the screens; it keeps its records once stopped. */
+        @Volatile
+        var running: Engine? = null
+            private set
+
+        /** Starts the VPN; the caller has the user's consent (`VpnService.prepare` returned null). */
+        fun start(context: Context) {
+            val intent = Intent(context, PhonehomeVpnService::class.java)
+            if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.O) context.startForegroundService(intent) else context.startService(intent)
+        }
+
+        fun stop(context: Context) {
+            context.startService(Intent(context, PhonehomeVpnService::class.java).setAction(ACTION_STOP))
+        }
+    }
+}

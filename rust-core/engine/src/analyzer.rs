@@ -187,7 +187,8 @@ impl FlowTable {
                 None
             }
         };
-        if ts.since(self.last_sweep) >= std::time::Duration::from_secs(1) {
+        // Either way: one far-future timestamp in a capture must not stop sweeping for the rest of it.
+        if ts.0.abs_diff(self.last_sweep.0) >= std::time::Duration::from_secs(1) {
             self.sweep(ts, sink);
         }
         if self.flows.len() > self.config.max_flows {
@@ -222,8 +223,9 @@ impl FlowTable {
         let tuple = TupleKey::new(proto, src, dst);
 
         // A new SYN on the tuple of a finished connection starts a new flow (port reuse).
-        if let (Transport::Tcp(segment), Some(existing)) = (&packet.transport, self.flows.get(&tuple)) {
-            if segment.flags.syn && !segment.flags.ack && existing.meter.tcp.finished() {
+        if let Transport::Tcp(segment) = &packet.transport {
+            if segment.flags.syn && !segment.flags.ack && self.flows.get(&tuple).is_some_and(|f| f.meter.tcp.finished())
+            {
                 self.end_flow(&tuple, sink);
             }
         }
@@ -232,11 +234,14 @@ impl FlowTable {
             stats.flows += 1;
             let (client, server) = orient(src, dst, &packet.transport);
             let dns_name = names.lookup(server.ip(), ts.0).map(|cached| (cached.name, cached.uncertain));
+            let inspector = FlowInspector::new(client.port(), server.port());
+            // Only DNS over TCP reads the server's bytes: other flows keep none of them.
+            let server_bytes = if inspector.reads_server_stream() { config.server_bytes } else { 0 };
             Flow {
                 meter: FlowMeter::new(FlowKey { proto, client, server }, ts),
                 client_stream: StreamCollector::new(if proto == Proto::Tcp { config.client_bytes } else { 0 }),
-                server_stream: StreamCollector::new(if proto == Proto::Tcp { config.server_bytes } else { 0 }),
-                inspector: FlowInspector::new(client.port(), server.port()),
+                server_stream: StreamCollector::new(if proto == Proto::Tcp { server_bytes } else { 0 }),
+                inspector,
                 dns_name,
                 owner: None,
                 verdicts: Vec::new(),
@@ -252,8 +257,8 @@ impl FlowTable {
                 Direction::ToServer => {
                     flow.inspector.on_client_datagram(datagram.payload);
                     let searchable = flow.inspector.found.l7.is_none()
-                        && !phonehome_leak::is_encrypted_handshake(datagram.payload)
-                        && flow.datagram_bytes_searched < config.client_bytes;
+                        && flow.datagram_bytes_searched < config.client_bytes
+                        && !phonehome_leak::is_encrypted_handshake(datagram.payload);
                     if searchable {
                         // Raw UDP: search each datagram as it comes, nothing is kept.
                         flow.datagram_bytes_searched += datagram.payload.len();
@@ -352,7 +357,7 @@ impl Flow {
             l7: found.l7,
             host: found.host.as_deref(),
             named_by_handshake: named_by_handshake && found.host_source != Some(HostSource::Dns),
-            http_request: found.http_method.as_deref().zip(found.http_path.as_deref()),
+            http_method: found.http_method.as_deref(),
             party,
             uid: owner.as_ref().map(|o| o.uid),
             ts: meter.first_seen,

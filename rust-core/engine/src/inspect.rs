@@ -71,6 +71,11 @@ impl FlowInspector {
         FlowInspector { client_stage: if dns { Stage::Dns } else { Stage::Probing }, datagrams_probed: 0, found }
     }
 
+    /// Whether the server's bytes matter (DNS answers over TCP feed the name cache); other flows keep none.
+    pub fn reads_server_stream(&self) -> bool {
+        matches!(self.client_stage, Stage::Dns)
+    }
+
     /// Whether the client stream is still of interest to the protocol inspectors.
     pub fn wants_client_stream(&self) -> bool {
         !matches!(self.client_stage, Stage::Done)

@@ -75,7 +75,7 @@ pub struct FlowFacts<'a> {
     pub host: Option<&'a str>,
     /// The flow's own name for its server came from its handshake (SNI), not from DNS.
     pub named_by_handshake: bool,
-    pub http_request: Option<(&'a str, &'a str)>,
+    pub http_method: Option<&'a str>,
     /// Who the flow belongs to, for first-contact alerts: the app (name, else `uid N`), else the client address.
     pub party: String,
     pub uid: Option<u32>,
@@ -157,12 +157,10 @@ impl Judge {
                 findings.extend(facts.host.and_then(phonehome_intel::dns_exfiltration));
             }
         }
-        if let (Some(L7::Http), Some((method, target))) = (facts.l7, facts.http_request) {
-            let host = facts.host.unwrap_or("");
-            // The path only: the query string may carry identifiers, and evidence never repeats them whole.
-            let path = target.split(['?', '#']).next().unwrap_or_default();
-            let query = if path.len() < target.len() { "?…" } else { "" };
-            let evidence = format!("cleartext HTTP {method} {host}{}{query}", shorten(path, 120));
+        if let (Some(L7::Http), Some(method)) = (facts.l7, facts.http_method) {
+            // No path: paths and query strings may carry identifiers, and evidence never repeats them whole
+            // (the flow record keeps the path for whoever exports it).
+            let evidence = format!("cleartext HTTP {method} request to {}", facts.host.unwrap_or("its server"));
             findings.push(Finding::new(AlertKind::CleartextHttp, evidence, None));
         }
         if facts.l7 == Some(L7::Tls) && !facts.named_by_handshake {

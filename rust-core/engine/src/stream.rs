@@ -110,7 +110,9 @@ impl StreamCollector {
         if offset > have {
             if offset < self.cap as i64 && self.pending.len() < MAX_PENDING_SEGMENTS {
                 if let Some(base) = self.base {
-                    self.pending.push((base.wrapping_add(offset as u32), payload.to_vec()));
+                    // Only what can fit under the cap is worth holding (segments may be 64 KiB offloads).
+                    let keep = (self.cap as i64 - offset).min(payload.len() as i64) as usize;
+                    self.pending.push((base.wrapping_add(offset as u32), payload[..keep].to_vec()));
                 }
             }
             return false;

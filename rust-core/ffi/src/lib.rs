@@ -118,9 +118,10 @@ impl Engine {
         if tun_fd < 0 {
             return Err(EngineError::Config { reason: format!("tun fd {tun_fd}") });
         }
-        let monitor_config = monitor_config(&config)?;
-        // SAFETY: the caller hands over an open fd it no longer uses (documented contract of `tun_fd`).
+        // SAFETY: the caller hands over an open fd it no longer uses (documented contract of `tun_fd`). Taken
+        // first, so that a rejected configuration still closes it (a tun nobody reads would cut the phone off).
         let tun = unsafe { OwnedFd::from_raw_fd(tun_fd) };
+        let monitor_config = monitor_config(&config)?;
         let resolver = match config.owner_source {
             OwnerSource::Platform => platform::Owners::Platform(Arc::clone(&owners)),
             OwnerSource::ProcNet => platform::Owners::ProcNet(ProcNetResolver::default()),

@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -77,50 +78,73 @@ pub struct MonitorStats {
     pub analyzer: AnalyzerStats,
     pub flows_finished: u64,
     pub alerts: u64,
+    /// Finished flows and alerts the listener never saw because it was behind.
+    pub events_dropped: u64,
     /// Records the store dropped because its writer was behind.
     pub store_dropped: u64,
     /// Why the store stopped writing, if it did (forwarding goes on regardless).
     pub store_failure: Option<Arc<phonehome_store::StoreError>>,
 }
 
-/// What the packet thread and the sweeper share.
+/// What the packet thread and the sweeper share. Nothing slow happens under its lock: listener calls run on
+/// the events thread, app names are looked up before taking it, the store's sink never waits.
 struct Shared {
     analyzer: Analyzer,
     sink: Outlet,
-    names: Box<dyn AppNames>,
-    /// App names already asked for: the platform look-up may be slow (a JNI call on Android).
-    name_cache: HashMap<u32, Option<String>>,
     pcap: Option<PcapNgWriter<Box<dyn Write + Send>>>,
+    /// Why the packet capture stopped, reported by [`Monitor::stop`].
+    pcap_error: Option<pcap_file::PcapError>,
 }
 
-/// Where finished flows and alerts go: the listener and the recent-history rings.
+/// A finished flow or an alert on its way to the listener and the recent-history rings.
+enum Event {
+    Flow(Box<FlowRecord>),
+    Alert(Box<AlertRecord>),
+}
+
+/// Events waiting for the listener; past it they are dropped and counted rather than slow the engine.
+const EVENT_QUEUE: usize = 65_536;
+
+/// Where finished flows and alerts go from the packet path: the store's sink and the events queue.
 struct Outlet {
-    listener: Box<dyn EventListener>,
+    events: SyncSender<Event>,
     store: Option<StoreSink>,
-    recent_flows: VecDeque<FlowRecord>,
-    recent_alerts: VecDeque<AlertRecord>,
     flows_finished: u64,
     alerts: u64,
+    events_dropped: u64,
+}
+
+impl Outlet {
+    fn send(&mut self, event: Event) {
+        if let Err(TrySendError::Full(_)) = self.events.try_send(event) {
+            self.events_dropped += 1;
+        }
+    }
 }
 
 impl FlowSink for Outlet {
     fn flow_ended(&mut self, record: FlowRecord) {
-        self.listener.on_flow(&record);
         if let Some(store) = &mut self.store {
             store.flow_ended(record.clone());
         }
         self.flows_finished += 1;
-        push_bounded(&mut self.recent_flows, record);
+        self.send(Event::Flow(Box::new(record)));
     }
 
     fn alert(&mut self, alert: AlertRecord) {
-        self.listener.on_alert(&alert);
         if let Some(store) = &mut self.store {
             store.alert(alert.clone());
         }
         self.alerts += 1;
-        push_bounded(&mut self.recent_alerts, alert);
+        self.send(Event::Alert(Box::new(alert)));
     }
+}
+
+/// The latest finished flows and alerts, for the app's views.
+#[derive(Default)]
+struct Recent {
+    flows: VecDeque<FlowRecord>,
+    alerts: VecDeque<AlertRecord>,
 }
 
 fn push_bounded<T>(ring: &mut VecDeque<T>, item: T) {
@@ -130,24 +154,43 @@ fn push_bounded<T>(ring: &mut VecDeque<T>, item: T) {
     ring.push_back(item);
 }
 
-fn lock(shared: &Mutex<Shared>) -> MutexGuard<'_, Shared> {
-    // A panic while holding the lock leaves counters at worst half-updated: keep monitoring.
-    shared.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+/// The events thread: hands each event to the listener, then keeps it in the rings.
+fn deliver(events: Receiver<Event>, mut listener: Box<dyn EventListener>, recent: Arc<Mutex<Recent>>) {
+    for event in events {
+        match event {
+            Event::Flow(flow) => {
+                listener.on_flow(&flow);
+                push_bounded(&mut relock(&recent).flows, *flow);
+            }
+            Event::Alert(alert) => {
+                listener.on_alert(&alert);
+                push_bounded(&mut relock(&recent).alerts, *alert);
+            }
+        }
+    }
+}
+
+/// A panic while holding a lock leaves counters at worst half-updated: keep monitoring.
+fn relock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn now() -> Duration {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default()
 }
 
-/// The stack's view into the engine.
+/// The stack's view into the engine; lives on the stack thread.
 struct Observer {
     shared: Arc<Mutex<Shared>>,
+    names: Box<dyn AppNames>,
+    /// App names already asked for: the platform look-up may be slow (a JNI call on Android).
+    name_cache: HashMap<u32, Option<String>>,
 }
 
 impl PacketObserver for Observer {
     fn on_packet(&mut self, ts: Duration, ip_packet: &[u8]) {
-        let mut shared = lock(&self.shared);
-        let Shared { analyzer, sink, pcap, .. } = &mut *shared;
+        let mut shared = relock(&self.shared);
+        let Shared { analyzer, sink, pcap, pcap_error } = &mut *shared;
         let owner = analyzer.process_ip(phonehome_engine::Timestamp(ts), ip_packet, sink);
         if let Some(store) = &mut sink.store {
             let ts_us = i64::try_from(ts.as_micros()).unwrap_or(i64::MAX);
@@ -162,7 +205,7 @@ impl PacketObserver for Observer {
                 options: Vec::new(),
             };
             if let Err(error) = writer.write_pcapng_block(block) {
-                log::warn!("packet capture stopped: {error}");
+                *pcap_error = Some(error);
                 *pcap = None;
             }
         }
@@ -176,10 +219,9 @@ impl PacketObserver for Observer {
         };
         // The engine keys ICMP echo flows by the echo identifier on both sides.
         let server = if proto == Proto::Icmp { SocketAddr::new(server.ip(), client.port()) } else { server };
-        let mut shared = lock(&self.shared);
-        let Shared { names, name_cache, analyzer, .. } = &mut *shared;
-        let app = name_cache.entry(uid).or_insert_with(|| names.app_name(uid)).clone();
-        analyzer.set_owner(&FlowKey { proto, client, server }, Owner { uid, app });
+        let names = &self.names;
+        let app = self.name_cache.entry(uid).or_insert_with(|| names.app_name(uid)).clone();
+        relock(&self.shared).analyzer.set_owner(&FlowKey { proto, client, server }, Owner { uid, app });
     }
 }
 
@@ -188,8 +230,10 @@ pub struct Monitor {
     stack: RunningStack,
     store: Option<Store>,
     shared: Arc<Mutex<Shared>>,
+    recent: Arc<Mutex<Recent>>,
     sweeping: Arc<AtomicBool>,
     sweeper: JoinHandle<()>,
+    events: JoinHandle<()>,
 }
 
 impl Monitor {
@@ -228,21 +272,22 @@ impl Monitor {
             }
             None => None,
         };
+        let (events_tx, events_rx) = sync_channel(EVENT_QUEUE);
+        let recent = Arc::new(Mutex::new(Recent::default()));
+        let events = {
+            let recent = Arc::clone(&recent);
+            std::thread::Builder::new()
+                .name("ph-events".into())
+                .spawn(move || deliver(events_rx, listener, recent))
+                .map_err(|source| phonehome_stack::StackError::Io { what: "spawning the events thread", source })?
+        };
         let shared = Arc::new(Mutex::new(Shared {
             analyzer: Analyzer::with_judge(config.analyzer, judge),
-            sink: Outlet {
-                listener,
-                store: store_sink,
-                recent_flows: VecDeque::new(),
-                recent_alerts: VecDeque::new(),
-                flows_finished: 0,
-                alerts: 0,
-            },
-            names,
-            name_cache: HashMap::new(),
+            sink: Outlet { events: events_tx, store: store_sink, flows_finished: 0, alerts: 0, events_dropped: 0 },
             pcap,
+            pcap_error: None,
         }));
-        let observer = Box::new(Observer { shared: Arc::clone(&shared) });
+        let observer = Box::new(Observer { shared: Arc::clone(&shared), names, name_cache: HashMap::new() });
         let stack = Stack::new(config.stack, tun, protector, resolver, observer)?.spawn()?;
         let sweeping = Arc::new(AtomicBool::new(true));
         let sweeper = {
@@ -252,70 +297,72 @@ impl Monitor {
                 .spawn(move || {
                     while sweeping.load(Ordering::Relaxed) {
                         std::thread::park_timeout(SWEEP_INTERVAL);
-                        let mut shared = lock(&shared);
+                        let mut shared = relock(&shared);
                         let Shared { analyzer, sink, .. } = &mut *shared;
                         analyzer.sweep(phonehome_engine::Timestamp(now()), sink);
                     }
                 })
                 .map_err(|source| phonehome_stack::StackError::Io { what: "spawning the sweeper", source })?
         };
-        Ok(Monitor { stack, store, shared, sweeping, sweeper })
+        Ok(Monitor { stack, store, shared, recent, sweeping, sweeper, events })
     }
 
     pub fn stats(&self) -> MonitorStats {
-        let shared = lock(&self.shared);
+        let shared = relock(&self.shared);
+        let store = self.store.as_ref().map(Store::stats).unwrap_or_default();
         MonitorStats {
             stack: self.stack.handle().stats(),
             analyzer: shared.analyzer.stats(),
             flows_finished: shared.sink.flows_finished,
             alerts: shared.sink.alerts,
-            store_dropped: self.store.as_ref().map_or(0, |store| store.stats().dropped),
-            store_failure: self.store.as_ref().and_then(|store| store.stats().failure),
+            events_dropped: shared.sink.events_dropped,
+            store_dropped: store.dropped,
+            store_failure: store.failure,
         }
     }
 
-    /// The latest finished flows, newest last.
+    /// The latest finished flows, newest last (the listener saw them first).
     pub fn recent_flows(&self, limit: usize) -> Vec<FlowRecord> {
-        let shared = lock(&self.shared);
-        let skip = shared.sink.recent_flows.len().saturating_sub(limit);
-        shared.sink.recent_flows.iter().skip(skip).cloned().collect()
+        let recent = relock(&self.recent);
+        recent.flows.iter().skip(recent.flows.len().saturating_sub(limit)).cloned().collect()
     }
 
     /// The latest alerts, newest last.
     pub fn recent_alerts(&self, limit: usize) -> Vec<AlertRecord> {
-        let shared = lock(&self.shared);
-        let skip = shared.sink.recent_alerts.len().saturating_sub(limit);
-        shared.sink.recent_alerts.iter().skip(skip).cloned().collect()
+        let recent = relock(&self.recent);
+        recent.alerts.iter().skip(recent.alerts.len().saturating_sub(limit)).cloned().collect()
     }
 
-    /// Stops forwarding, finishes every open flow (listener and rings see them) and flushes the capture.
+    /// Stops forwarding, finishes every open flow (the listener, the rings and the store see them), flushes
+    /// the capture and the store. A failed capture or store is reported in the result, never by a panic.
     pub fn stop(self) -> Result<MonitorStats, MonitorError> {
         let stack_stats = self.stack.stop()?;
         self.sweeping.store(false, Ordering::Relaxed);
         self.sweeper.thread().unpark();
         self.sweeper.join().map_err(|_| MonitorError::Panicked)?;
-        let mut shared = lock(&self.shared);
-        let Shared { analyzer, sink, pcap, .. } = &mut *shared;
-        analyzer.finish(sink);
-        if let Some(writer) = pcap.take() {
+        let Shared { mut analyzer, mut sink, pcap, pcap_error } =
+            Arc::into_inner(self.shared).ok_or(MonitorError::Panicked)?.into_inner().unwrap_or_else(|e| e.into_inner());
+        analyzer.finish(&mut sink);
+        let Outlet { events, store: store_sink, flows_finished, alerts, events_dropped } = sink;
+        drop(events); // the events thread drains what is queued, then ends
+        self.events.join().map_err(|_| MonitorError::Panicked)?;
+        if let Some(error) = pcap_error {
+            return Err(error.into());
+        }
+        if let Some(writer) = pcap {
             writer.into_inner().flush().map_err(pcap_file::PcapError::IoError)?;
         }
-        let mut stats = MonitorStats {
+        drop(store_sink);
+        // What was committed before a failure stays in the store; forwarding went on regardless.
+        let store = self.store.map(Store::close).unwrap_or_default();
+        Ok(MonitorStats {
             stack: stack_stats,
             analyzer: analyzer.stats(),
-            flows_finished: sink.flows_finished,
-            alerts: sink.alerts,
-            store_dropped: 0,
-            store_failure: None,
-        };
-        sink.store = None;
-        drop(shared);
-        if let Some(store) = self.store {
-            let store_stats = store.close();
-            // What was committed before a failure stays in the store; forwarding went on regardless.
-            stats.store_dropped = store_stats.dropped;
-            stats.store_failure = store_stats.failure;
-        }
-        Ok(stats)
+            flows_finished,
+            alerts,
+            events_dropped,
+            store_dropped: store.dropped,
+            store_failure: store.failure,
+        })
     }
 }

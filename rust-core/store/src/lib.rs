@@ -124,7 +124,8 @@ impl Drop for Store {
 /// The destination a flow counts under for first-seen tracking and aggregates: its host name, else its address.
 pub fn destination_of(record: &FlowRecord) -> Cow<'_, str> {
     match &record.host {
-        Some(host) if !host.is_empty() => Cow::Borrowed(host),
+        // Names are case-insensitive: one destination whatever case it was sent in (as the engine's judge keys it).
+        Some(host) if !host.is_empty() => Cow::Owned(host.to_ascii_lowercase()),
         _ => Cow::Owned(record.dst_ip.to_string()),
     }
 }

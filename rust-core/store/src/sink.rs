@@ -49,6 +49,9 @@ pub struct StoreSink {
     shared: Arc<Shared>,
     reader: Connection,
     seen: LruCache<(String, String), ()>,
+    /// Every known (app, destination) is in `seen`: a miss is new without asking the database, so
+    /// first-contact checks never wait for SQLite on the packet path while the table fits in memory.
+    seen_complete: bool,
     keep_packets: bool,
     wait_when_full: bool,
 }
@@ -61,11 +64,24 @@ impl StoreSink {
         shared: Arc<Shared>,
     ) -> Result<StoreSink, StoreError> {
         let capacity = NonZeroUsize::new(config.seen_cache_entries).unwrap_or(NonZeroUsize::MIN);
+        let reader = schema::open_for_reading(path)?;
+        let mut seen = LruCache::new(capacity);
+        let known: Vec<(String, String)> = reader
+            .prepare("SELECT app_key, destination FROM destinations ORDER BY last_us DESC LIMIT ?1")?
+            .query_map([i64::try_from(capacity.get()).unwrap_or(i64::MAX).saturating_add(1)], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })?
+            .collect::<Result<_, _>>()?;
+        let seen_complete = known.len() <= capacity.get();
+        for key in known.into_iter().take(capacity.get()) {
+            seen.put(key, ());
+        }
         Ok(StoreSink {
             sender,
             shared,
-            reader: schema::open_for_reading(path)?,
-            seen: LruCache::new(capacity),
+            reader,
+            seen,
+            seen_complete,
             keep_packets: config.keep_packets,
             wait_when_full: config.wait_when_full,
         })
@@ -97,12 +113,17 @@ impl StoreSink {
         if self.seen.get(&key).is_some() {
             return false;
         }
-        let known = self
-            .reader
-            .query_row("SELECT 1 FROM destinations WHERE app_key = ?1 AND destination = ?2", [&key.0, &key.1], |_| {
-                Ok(())
-            })
-            .optional();
+        let known = if self.seen_complete {
+            Ok(None)
+        } else {
+            self.reader
+                .query_row(
+                    "SELECT 1 FROM destinations WHERE app_key = ?1 AND destination = ?2",
+                    [&key.0, &key.1],
+                    |_| Ok(()),
+                )
+                .optional()
+        };
         let is_new = match known {
             Ok(found) => found.is_none(),
             Err(error) => {
@@ -115,7 +136,8 @@ impl StoreSink {
             let msg = FirstSeenMsg { uid, app: app.map(str::to_owned), destination: key.1.clone(), seen_us };
             self.send(Msg::FirstSeen(Box::new(msg)));
         }
-        self.seen.put(key, ());
+        // An entry pushed out of the cache makes it incomplete: later misses must ask the database.
+        self.seen_complete &= self.seen.push(key, ()).is_none();
         is_new
     }
 

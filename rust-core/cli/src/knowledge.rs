@@ -47,8 +47,8 @@ fn lists(specs: &[String]) -> Result<ListSet> {
             set.import_text(info, &text)
         }
         .with_context(|| format!("cannot import {}", path.display()))?;
-        log::info!(
-            "{}: {} domains, {} networks, {} lines skipped",
+        eprintln!(
+            "phonehome: list {}: {} domains, {} networks, {} lines skipped",
             path.display(),
             report.domains,
             report.cidrs,

@@ -35,6 +35,18 @@ pub struct AlertGroup {
     pub evidence: String,
 }
 
+/// Rows kept per summary table: a long `run` meets unbounded distinct hosts; the rest is counted as "others".
+const MAX_ROWS: usize = 50_000;
+
+/// The row `key` goes to: itself while the table has room, else the catch-all row.
+fn row_key(table_len: usize, present: bool, key: String) -> String {
+    if present || table_len < MAX_ROWS {
+        key
+    } else {
+        "(others)".to_owned()
+    }
+}
+
 /// (severity, kind and identifier, app or client, destination)
 type AlertKey = (Severity, String, String, String);
 
@@ -55,6 +67,7 @@ impl Summary {
             Some(host) => host.to_ascii_lowercase(),
             None => record.dst_ip.to_string(),
         };
+        let destination = row_key(self.by_host.len(), self.by_host.contains_key(&destination), destination);
         self.by_host.entry(destination).or_default().add(record);
         if let Some(uid) = record.uid {
             let app = record.app.clone().unwrap_or_else(|| format!("uid {uid}"));
@@ -73,10 +86,13 @@ impl Summary {
             Some(identifier) => format!("{} ({identifier})", alert.kind.as_str()),
             None => alert.kind.as_str().to_owned(),
         };
-        let group = self
-            .alerts
-            .entry((alert.severity, what, party, destination))
-            .or_insert_with(|| AlertGroup { count: 0, evidence: alert.evidence });
+        let key = (alert.severity, what, party, destination);
+        let key = if self.alerts.contains_key(&key) || self.alerts.len() < MAX_ROWS {
+            key
+        } else {
+            (key.0, key.1, "(others)".to_owned(), "(others)".to_owned())
+        };
+        let group = self.alerts.entry(key).or_insert_with(|| AlertGroup { count: 0, evidence: alert.evidence });
         group.count += 1;
     }
 
@@ -180,6 +196,13 @@ mod tests {
         assert_eq!(human_bytes(999), "999 B");
         assert_eq!(human_bytes(1_500), "1.5 KB");
         assert_eq!(human_bytes(2_000_000), "2.0 MB");
+    }
+
+    #[test]
+    fn rows_past_the_limit_go_to_others() {
+        assert_eq!(row_key(MAX_ROWS - 1, false, "new.example".into()), "new.example");
+        assert_eq!(row_key(MAX_ROWS, false, "late.example".into()), "(others)");
+        assert_eq!(row_key(MAX_ROWS, true, "known.example".into()), "known.example");
     }
 
     #[test]

@@ -75,6 +75,9 @@ pub struct RunArgs {
     /// Write what crossed the tun as pcapng.
     #[arg(long, value_name = "PATH")]
     pub pcap: Option<PathBuf>,
+    /// TCP connections held at once; past it the idlest is reset to admit a new one.
+    #[arg(long, default_value_t = phonehome_stack::Limits::default().max_tcp_flows, value_name = "N")]
+    pub max_tcp_flows: usize,
     /// With --db, keep every packet in the store with its app, for `export --pcapng`.
     #[arg(long, requires = "db")]
     pub keep_packets: bool,

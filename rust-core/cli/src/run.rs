@@ -33,7 +33,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
             mtu: args.mtu,
             virtual_dns: args.dns_virtual,
             upstream_dns: args.dns,
-            limits: Limits::default(),
+            limits: Limits { max_tcp_flows: args.max_tcp_flows, ..Limits::default() },
         },
         analyzer: AnalyzerConfig::default(),
         identifiers_toml: settings.identifiers_toml,

@@ -1,9 +1,9 @@
 //! The live engine through the product (`phonehome run`, with analysis), as root, with real clients in the
 //! phone namespace and real servers in the internet namespace (tests/common): 100 MB HTTP and TLS downloads
-//! and uploads verified by SHA-256, 1,000 concurrent short connections, a refused port, IPv4 and IPv6,
-//! clients as two uids; then the CSV must name each flow's host (Host, SNI), count its bytes within 1% and
-//! carry its uid. DNS (UDP and TCP) through the virtual address, UDP echo, server resets, stalled servers
-//! and apps, and the flow caps are proven at the stack level in rust-core/stack/tests/live.rs.
+//! and uploads verified by SHA-256, 1,000 concurrent short connections, DNS over UDP and TCP through the
+//! virtual address, a UDP echo, a refused port, IPv4 and IPv6, clients as two uids; then the CSV must name
+//! each flow's host (Host, SNI, DNS question), count its bytes within 1% and carry its uid. Server resets,
+//! stalled servers and apps, and the flow caps are proven at the stack level in rust-core/stack/tests/live.rs.
 #![allow(clippy::unwrap_used)] // helpers outside #[test] fns unwrap too; a failed unwrap is a failed test
 mod common;
 
@@ -20,6 +20,8 @@ const BURST: usize = 1000;
 const SMALL_BODY: u64 = 1000;
 /// HTTP response headers of servers.py are well under this.
 const HEADERS_MAX: u64 = 300;
+const VIRTUAL_DNS: &str = "10.0.0.53";
+const ECHO_BYTES: u64 = 1200;
 
 fn sha256(path: &Path) -> String {
     let out = sh(&["sha256sum", path.to_str().unwrap()]);
@@ -64,8 +66,11 @@ fn product_forwards_big_transfers_and_bursts_with_hosts_bytes_and_uids() {
     lab.spawn(&internet, &["python3", servers, &data, &cert, &key], Stdio::inherit());
     wait_for("the test servers", || listening(&internet, "8080") && listening(&internet, "8443"));
     let csv_path = dir.path().join("flows.csv");
-    let engine =
-        lab.start_phonehome(&dir.path().join("phonehome.log"), &["--csv", csv_path.to_str().unwrap(), "--quiet"]);
+    let upstream_dns = format!("{SERVER4}:53");
+    let engine = lab.start_phonehome(
+        &dir.path().join("phonehome.log"),
+        &["--dns-virtual", VIRTUAL_DNS, "--dns", &upstream_dns, "--csv", csv_path.to_str().unwrap(), "--quiet"],
+    );
 
     let curl = "curl -sS --fail --max-time 60 -H Expect:";
     let http = format!("--resolve files.example:8080:{SERVER4} http://files.example:8080");
@@ -85,6 +90,15 @@ fn product_forwards_big_transfers_and_bursts_with_hosts_bytes_and_uids() {
         ),
     );
     assert_eq!(burst_out.lines().filter(|code| *code == "200").count(), BURST, "every short connection succeeds");
+    // Copied where the client's uid can read it, and run by the system python: root's PATH may lead into
+    // directories only root can enter (pyenv).
+    let datagrams = path("datagrams.py");
+    std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/common/datagrams.py"), &datagrams).unwrap();
+    let echo = ECHO_BYTES.to_string();
+    let probe = ["env", "PATH=/usr/local/bin:/usr/bin:/bin", "python3", &datagrams, VIRTUAL_DNS];
+    let probe = [&probe[..], &["udp-query.example", "tcp-query.example", SERVER6, &echo]].concat();
+    let out = lab.run_as(HTTP_UID, &probe);
+    assert!(out.status.success(), "DNS and UDP echo: {}", String::from_utf8_lossy(&out.stderr));
     // curl exit code 7 is "connection refused" (28 would be a timeout): the engine reflected the RST.
     let refused = lab.run_as(HTTP_UID, &["curl", "-sS", "--connect-timeout", "10", &format!("http://[{SERVER6}]:9/")]);
     assert_eq!(refused.status.code(), Some(7), "{}", String::from_utf8_lossy(&refused.stderr));
@@ -126,4 +140,19 @@ fn product_forwards_big_transfers_and_bursts_with_hosts_bytes_and_uids() {
         let received = bytes(row, "bytes_in");
         assert!((SMALL_BODY..SMALL_BODY + HEADERS_MAX).contains(&received), "short flow received {received}: {row:?}");
     }
+
+    for (name, proto) in [("udp-query.example", "UDP"), ("tcp-query.example", "TCP")] {
+        let row = csv.rows.iter().find(|r| csv.cell(r, "host") == name).unwrap_or_else(|| panic!("no flow for {name}"));
+        assert_eq!((csv.cell(row, "proto"), csv.cell(row, "dst_port")), (proto, "53"), "{row:?}");
+        assert_eq!(csv.cell(row, "host_source"), "dns", "{row:?}");
+        assert_eq!(csv.cell(row, "uid"), HTTP_UID.to_string(), "{row:?}");
+    }
+    let echo = csv
+        .rows
+        .iter()
+        .find(|r| csv.cell(r, "proto") == "UDP" && csv.cell(r, "dst_port") == "7")
+        .unwrap_or_else(|| panic!("no UDP echo flow in {:?}", csv.rows));
+    assert_eq!(csv.cell(echo, "dst_ip"), SERVER6, "{echo:?}");
+    assert_eq!(csv.cell(echo, "uid"), HTTP_UID.to_string(), "{echo:?}");
+    assert_eq!((bytes(echo, "bytes_out"), bytes(echo, "bytes_in")), (ECHO_BYTES, ECHO_BYTES), "{echo:?}");
 }

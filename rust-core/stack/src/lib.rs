@@ -22,6 +22,7 @@ use std::os::fd::RawFd;
 use std::time::Duration;
 
 mod device;
+mod diag;
 mod engine;
 mod owner;
 mod procnet;

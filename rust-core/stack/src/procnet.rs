@@ -3,6 +3,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 
+use crate::diag::SockDiag;
 use crate::{proto, OwnerResolver};
 
 /// One socket of a `/proc/net` table.
@@ -101,10 +102,13 @@ fn canonical(addr: SocketAddr) -> SocketAddr {
     SocketAddr::new(addr.ip().to_canonical(), addr.port())
 }
 
-/// Resolves owners by reading `/proc/net` tables of the calling thread's network namespace.
+/// Resolves owners in the calling thread's network namespace: TCP by exact netlink `sock_diag` look-up
+/// where allowed, everything else (and TCP where netlink is refused) from the `/proc/net` tables.
 #[derive(Clone, Debug)]
 pub struct ProcNetResolver {
     dir: PathBuf,
+    /// TCP owners by exact netlink look-up first (the live namespace only, not fixture directories).
+    sock_diag: bool,
 }
 
 impl Default for ProcNetResolver {
@@ -113,14 +117,14 @@ impl Default for ProcNetResolver {
     fn default() -> Self {
         let thread_self = PathBuf::from("/proc/thread-self/net");
         let dir = if thread_self.exists() { thread_self } else { PathBuf::from("/proc/net") };
-        ProcNetResolver { dir }
+        ProcNetResolver { dir, sock_diag: true }
     }
 }
 
 impl ProcNetResolver {
     /// A resolver reading the tables from `dir` (a fixture directory in tests).
     pub fn with_dir(dir: impl Into<PathBuf>) -> Self {
-        ProcNetResolver { dir: dir.into() }
+        ProcNetResolver { dir: dir.into(), sock_diag: false }
     }
 }
 
@@ -152,11 +156,22 @@ impl OwnerResolver for ProcNetResolver {
     }
 
     /// Reads each table once per batch: the kernel walks its whole socket hash for every read.
+    /// TCP flows by exact sock_diag look-up where the kernel allows it (not on Android), else the tables.
     fn owners(&self, flows: &[(u8, SocketAddr, SocketAddr)]) -> Vec<Option<u32>> {
         let mut tables: Vec<(&'static str, Vec<ProcNetEntry>)> = Vec::new();
+        let mut diag = if self.sock_diag { SockDiag::open().ok() } else { None };
         flows
             .iter()
             .map(|&(proto, local, remote)| {
+                if let (proto::TCP, Some(socket)) = (proto, diag.as_mut()) {
+                    match socket.tcp_owner(local, remote) {
+                        Ok(found) => return found,
+                        Err(e) => {
+                            log::debug!("sock_diag: {e}; reading /proc/net instead");
+                            diag = None;
+                        }
+                    }
+                }
                 let base = table_base(proto)?;
                 let index = match tables.iter().position(|(name, _)| *name == base) {
                     Some(index) => index,

@@ -1,4 +1,5 @@
-"""Test servers for the live tests, in the internet namespace: HTTP on [::]:8080 and HTTPS on [::]:8443.
+"""Test servers for the live tests, in the internet namespace: HTTP on [::]:8080, HTTPS on [::]:8443, DNS
+on [::]:53 (UDP and TCP; every name is A 10.201.1.2) and UDP echo on [::]:7.
 
 GET /big sends the file given as argv[1]; GET /small sends SMALL_BODY bytes; PUT or POST /upload reads the
 body and answers "<sha256 hex> <length>". python3 http.server alone cannot take uploads.
@@ -8,6 +9,8 @@ import hashlib
 import http.server
 import os
 import socket
+import socketserver
+import struct
 import ssl
 import sys
 import threading
@@ -60,7 +63,43 @@ class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
 
 
+def dns_answer(query):
+    """The query with QR/RA set and one A record for its question (pointer to offset 12)."""
+    answer = struct.pack(">HHHLH4s", 0xC00C, 1, 1, 60, 4, socket.inet_aton("10.201.1.2"))
+    return query[:2] + b"\x81\x80" + query[4:6] + b"\x00\x01\x00\x00\x00\x00" + query[12:] + answer
+
+
+class DnsUdp(socketserver.BaseRequestHandler):
+    def handle(self):
+        data, sock = self.request
+        sock.sendto(dns_answer(data), self.client_address)
+
+
+class DnsTcp(socketserver.StreamRequestHandler):
+    def handle(self):
+        (length,) = struct.unpack(">H", self.rfile.read(2))
+        reply = dns_answer(self.rfile.read(length))
+        self.wfile.write(struct.pack(">H", len(reply)) + reply)
+
+
+class Echo(socketserver.BaseRequestHandler):
+    def handle(self):
+        data, sock = self.request
+        sock.sendto(data, self.client_address)
+
+
+class Udp(socketserver.ThreadingUDPServer):
+    address_family = socket.AF_INET6
+
+
+class Tcp(socketserver.ThreadingTCPServer):
+    address_family = socket.AF_INET6
+    allow_reuse_address = True
+
+
 DATA, CERT, KEY = sys.argv[1:4]
+for server in [Udp(("::", 53), DnsUdp), Tcp(("::", 53), DnsTcp), Udp(("::", 7), Echo)]:
+    threading.Thread(target=server.serve_forever, daemon=True).start()
 plain = Server(("::", 8080), Handler)
 tls = Server(("::", 8443), Handler)
 context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

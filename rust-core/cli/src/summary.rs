@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use phonehome_engine::judge::shorten;
 use phonehome_engine::{AlertRecord, FlowRecord};
 use phonehome_intel::Severity;
+pub use phonehome_store::human_bytes;
 
 /// Bytes and flows of one row of a summary table.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -172,31 +173,9 @@ fn printable(text: &str) -> String {
     text.chars().map(|c| if c.is_control() { '\u{fffd}' } else { c }).collect()
 }
 
-pub fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1000.0 && unit + 1 < UNITS.len() {
-        value /= 1000.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn human_bytes_uses_si_units() {
-        assert_eq!(human_bytes(999), "999 B");
-        assert_eq!(human_bytes(1_500), "1.5 KB");
-        assert_eq!(human_bytes(2_000_000), "2.0 MB");
-    }
 
     #[test]
     fn rows_past_the_limit_go_to_others() {

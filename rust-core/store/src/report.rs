@@ -44,8 +44,8 @@ fn dense(buckets: &[TimelineBucket], count: u32) -> Vec<(u64, u64)> {
     values
 }
 
-/// SI units, like the `analyze` summary.
-fn human_bytes(bytes: u64) -> String {
+/// Bytes in SI units (`1.5 KB`), as every terminal table of phonehome shows them.
+pub fn human_bytes(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
     let mut value = bytes as f64;
     let mut unit = 0;
@@ -308,3 +308,13 @@ th{background:#f3f5f7}td.d{font-size:12px;max-width:320px;overflow-wrap:anywhere
 .sev.high{color:#b00020;font-weight:bold}.sev.medium{color:#b35900}\
 svg .bg{fill:#f3f5f7}svg .bar{fill:#2f6fb3}svg .alert{fill:#d0302f}\
 </style></head><body>";
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn human_bytes_uses_si_units() {
+        assert_eq!(super::human_bytes(999), "999 B");
+        assert_eq!(super::human_bytes(1_500), "1.5 KB");
+        assert_eq!(super::human_bytes(2_000_000), "2.0 MB");
+    }
+}

@@ -81,6 +81,18 @@ pub struct RunArgs {
     /// With --db, keep every packet in the store with its app, for `export --pcapng`.
     #[arg(long, requires = "db")]
     pub keep_packets: bool,
+    /// Refuse new connections of this app (uid); repeatable.
+    #[arg(long = "block-app", value_name = "UID")]
+    pub block_apps: Vec<u32>,
+    /// Refuse connections to this domain and its subdomains (by the DNS answers seen); repeatable.
+    #[arg(long = "block-domain", value_name = "DOMAIN")]
+    pub block_domains: Vec<String>,
+    /// Refuse connections to servers in this country (ISO 3166 alpha-2); repeatable.
+    #[arg(long = "block-country", value_name = "CC")]
+    pub block_countries: Vec<String>,
+    /// Refuse connections to this network (CIDR) or address; repeatable.
+    #[arg(long = "block-net", value_name = "CIDR")]
+    pub block_networks: Vec<String>,
     #[command(flatten)]
     pub common: CommonArgs,
 }

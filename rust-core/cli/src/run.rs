@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
 use phonehome_engine::{AlertRecord, AnalyzerConfig, FlowRecord, FlowSink};
-use phonehome_monitor::{AppNames, EventListener, Monitor, MonitorConfig};
+use phonehome_monitor::{AppNames, BlockRules, EventListener, Monitor, MonitorConfig};
 use phonehome_stack::{FwmarkProtector, Limits, ProcNetResolver, StackConfig};
 use signal_hook::consts::{SIGINT, SIGTERM};
 
@@ -41,6 +41,12 @@ pub fn run(args: &RunArgs) -> Result<()> {
         alert_new_destinations: settings.alert_new_destinations,
         store: common.db.clone(),
         keep_packets: args.keep_packets,
+        block: BlockRules {
+            apps: args.block_apps.clone(),
+            domains: args.block_domains.clone(),
+            countries: args.block_countries.clone(),
+            networks: args.block_networks.clone(),
+        },
     };
     // Signals are caught before the engine starts, so none is lost in between.
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]).context("cannot catch SIGINT/SIGTERM")?;

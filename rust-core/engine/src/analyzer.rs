@@ -150,6 +150,11 @@ impl Analyzer {
         }
     }
 
+    /// The name `ip` was last resolved from (DNS answers seen so far, still fresh at `now`).
+    pub fn name_of(&self, ip: std::net::IpAddr, now: Timestamp) -> Option<Arc<str>> {
+        self.flows.names.lookup(ip, now.0).map(|cached| cached.name)
+    }
+
     /// Finishes flows idle at `now`; call it on a timer when packets may stop arriving (live engine).
     pub fn sweep(&mut self, now: Timestamp, sink: &mut dyn FlowSink) {
         self.flows.sweep(now, sink);

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use phonehome_engine::{AlertRecord, AnalyzerConfig, CsvWriter, FlowRecord, Timeouts};
-use phonehome_monitor::{Monitor, MonitorConfig, MonitorStats};
+use phonehome_monitor::{BlockRules, Monitor, MonitorConfig, MonitorStats};
 use phonehome_stack::{Limits, ProcNetResolver, StackConfig};
 
 mod logging;
@@ -48,6 +48,14 @@ pub struct EngineConfig {
     pub history_path: Option<String>,
     /// Keep the packets themselves in the history (for pcapng export).
     pub keep_packets: bool,
+    /// Apps (uids) whose new connections are refused.
+    pub block_apps: Vec<u32>,
+    /// Domains (and their subdomains) whose servers are refused, by the DNS answers the engine saw.
+    pub block_domains: Vec<String>,
+    /// Countries (ISO 3166 alpha-2) whose servers are refused.
+    pub block_countries: Vec<String>,
+    /// Server networks (CIDR, or single addresses) that are refused.
+    pub block_networks: Vec<String>,
 }
 
 /// Errors of the engine's API.
@@ -271,6 +279,12 @@ fn monitor_config(config: &EngineConfig) -> Result<MonitorConfig, EngineError> {
         alert_new_destinations: config.alert_new_destinations,
         store: config.history_path.as_ref().map(std::path::PathBuf::from),
         keep_packets: config.keep_packets,
+        block: BlockRules {
+            apps: config.block_apps.clone(),
+            domains: config.block_domains.clone(),
+            countries: config.block_countries.clone(),
+            networks: config.block_networks.clone(),
+        },
     })
 }
 

@@ -79,6 +79,10 @@ fn config() -> EngineConfig {
         flow_idle_seconds: Some(0),
         history_path: Some("/data/user/0/org.phonehome/files/history.sqlite".into()),
         keep_packets: false,
+        block_apps: vec![10123],
+        block_domains: vec!["tracker.example".into()],
+        block_countries: vec!["RU".into()],
+        block_networks: vec!["192.0.2.0/24".into()],
     }
 }
 
@@ -93,6 +97,10 @@ fn config_translates_every_field() {
     // Zero would finish flows on every sweep: it is raised to one second.
     assert_eq!(translated.analyzer.timeouts.udp, Duration::from_secs(1));
     assert_eq!(translated.analyzer.timeouts.tcp_open, Timeouts::default().tcp_open);
+    assert_eq!(translated.block.apps, [10123]);
+    assert_eq!(translated.block.domains, ["tracker.example"]);
+    assert_eq!(translated.block.countries, ["RU"]);
+    assert_eq!(translated.block.networks, ["192.0.2.0/24"]);
 }
 
 #[test]

@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::io::Write;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,7 +22,9 @@ use phonehome_engine::judge::JudgeSettings;
 use phonehome_engine::{
     AlertRecord, Analyzer, AnalyzerConfig, AnalyzerStats, FlowKey, FlowRecord, FlowSink, Judge, Owner, Proto,
 };
-use phonehome_stack::{OwnerResolver, PacketObserver, RunningStack, SocketProtector, Stack, StackConfig, StackStats};
+use phonehome_stack::{
+    FlowPolicy, OwnerResolver, PacketObserver, RunningStack, SocketProtector, Stack, StackConfig, StackStats,
+};
 use phonehome_store::{Store, StoreConfig, StoreSink};
 
 /// Finished flows and alerts kept in memory for the app's views (older ones live in the store).
@@ -44,6 +46,105 @@ pub struct MonitorConfig {
     pub store: Option<PathBuf>,
     /// Also keep every packet in the store, with its app, for pcapng export.
     pub keep_packets: bool,
+    /// New flows to refuse (empty: none).
+    pub block: BlockRules,
+}
+
+/// What to block: a new flow is refused when any rule matches it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BlockRules {
+    /// Apps, by uid (a flow whose owner is not found in time is not blocked by these).
+    pub apps: Vec<u32>,
+    /// Domains and their subdomains, matched against the name the server's address was resolved from.
+    pub domains: Vec<String>,
+    /// Countries of the server's address (ISO 3166 alpha-2).
+    pub countries: Vec<String>,
+    /// Server networks as CIDR (`192.0.2.0/24`, `2001:db8::/32`) or single addresses.
+    pub networks: Vec<String>,
+}
+
+impl BlockRules {
+    /// True when nothing is blocked.
+    pub fn is_empty(&self) -> bool {
+        self.apps.is_empty() && self.domains.is_empty() && self.countries.is_empty() && self.networks.is_empty()
+    }
+}
+
+/// [`BlockRules`] in the form checked once per new flow: normalised names, parsed networks.
+#[derive(Debug)]
+struct CompiledRules {
+    apps: Vec<u32>,
+    /// Lower case, without a trailing dot.
+    domains: Vec<String>,
+    /// Upper case.
+    countries: Vec<String>,
+    networks: Vec<ipnet::IpNet>,
+}
+
+impl CompiledRules {
+    fn new(rules: &BlockRules) -> Result<CompiledRules, MonitorError> {
+        let networks = rules
+            .networks
+            .iter()
+            .map(|text| {
+                let text = text.trim();
+                text.parse::<ipnet::IpNet>()
+                    .or_else(|_| text.parse::<IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| MonitorError::BlockRule(text.to_owned()))
+            })
+            .collect::<Result<_, _>>()?;
+        let domains = rules
+            .domains
+            .iter()
+            .map(|d| d.trim().trim_end_matches('.').to_ascii_lowercase())
+            .map(|d| if d.is_empty() { Err(MonitorError::BlockRule(d)) } else { Ok(d) })
+            .collect::<Result<_, _>>()?;
+        let countries = rules
+            .countries
+            .iter()
+            .map(|c| c.trim().to_ascii_uppercase())
+            .map(|c| if c.len() == 2 { Ok(c) } else { Err(MonitorError::BlockRule(c)) })
+            .collect::<Result<_, _>>()?;
+        Ok(CompiledRules { apps: rules.apps.clone(), domains, countries, networks })
+    }
+
+    /// Whether flows to `server` are refused; `name` (the server's DNS name) is asked only for domain rules.
+    fn refuses_destination(&self, server: IpAddr, name: impl FnOnce() -> Option<Arc<str>>) -> bool {
+        self.networks.iter().any(|net| net.contains(&server))
+            || (!self.countries.is_empty()
+                && phonehome_ipdb::lookup(server).country.is_some_and(|cc| self.countries.iter().any(|c| c == cc)))
+            || (!self.domains.is_empty() && name().is_some_and(|name| self.domains.iter().any(|d| in_domain(&name, d))))
+    }
+
+    /// Whether the flows of app `uid` are refused.
+    fn refuses_app(&self, uid: Option<u32>) -> bool {
+        uid.is_some_and(|uid| self.apps.contains(&uid))
+    }
+}
+
+/// `name` is `domain` or one of its subdomains; `domain` is lower case without a trailing dot.
+fn in_domain(name: &str, domain: &str) -> bool {
+    let name = name.trim_end_matches('.');
+    let Some(cut) = name.len().checked_sub(domain.len()) else { return false };
+    let (head, tail) = (name.get(..cut), name.get(cut..));
+    tail.is_some_and(|tail| tail.eq_ignore_ascii_case(domain)) && head.is_some_and(|h| h.is_empty() || h.ends_with('.'))
+}
+
+/// The stack's [`FlowPolicy`]: the rules, with the analyzer's DNS names for domain rules.
+struct Blocker {
+    rules: CompiledRules,
+    shared: Arc<Mutex<Shared>>,
+}
+
+impl FlowPolicy for Blocker {
+    fn allows_destination(&self, _proto: u8, _client: SocketAddr, server: SocketAddr) -> bool {
+        let name = || relock(&self.shared).analyzer.name_of(server.ip(), phonehome_engine::Timestamp(now()));
+        !self.rules.refuses_destination(server.ip(), name)
+    }
+
+    fn allows(&self, _proto: u8, _client: SocketAddr, _server: SocketAddr, uid: Option<u32>) -> bool {
+        !self.rules.refuses_app(uid)
+    }
 }
 
 /// uid → app name (Android: package label; Linux: user name).
@@ -67,6 +168,8 @@ pub enum MonitorError {
     Pcap(#[from] pcap_file::PcapError),
     #[error(transparent)]
     Store(#[from] phonehome_store::StoreError),
+    #[error("invalid block rule: {0:?}")]
+    BlockRule(String),
     #[error("a monitor thread panicked")]
     Panicked,
 }
@@ -247,6 +350,7 @@ impl Monitor {
         listener: Box<dyn EventListener>,
         pcap: Option<Box<dyn Write + Send>>,
     ) -> Result<Monitor, MonitorError> {
+        let rules = CompiledRules::new(&config.block)?;
         let settings = JudgeSettings {
             watchlist: config.watchlist,
             identifiers_toml: config.identifiers_toml,
@@ -288,7 +392,11 @@ impl Monitor {
             pcap_error: None,
         }));
         let observer = Box::new(Observer { shared: Arc::clone(&shared), names, name_cache: HashMap::new() });
-        let stack = Stack::new(config.stack, tun, protector, resolver, observer)?.spawn()?;
+        let mut stack = Stack::new(config.stack, tun, protector, resolver, observer)?;
+        if !config.block.is_empty() {
+            stack = stack.with_policy(Box::new(Blocker { rules, shared: Arc::clone(&shared) }));
+        }
+        let stack = stack.spawn()?;
         let sweeping = Arc::new(AtomicBool::new(true));
         let sweeper = {
             let (shared, sweeping) = (Arc::clone(&shared), Arc::clone(&sweeping));
@@ -364,5 +472,86 @@ impl Monitor {
             store_dropped: store.dropped,
             store_failure: store.failure,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules(domains: &[&str], countries: &[&str], networks: &[&str], apps: &[u32]) -> CompiledRules {
+        let owned = |v: &[&str]| v.iter().map(|s| s.to_string()).collect();
+        let rules = BlockRules {
+            apps: apps.to_vec(),
+            domains: owned(domains),
+            countries: owned(countries),
+            networks: owned(networks),
+        };
+        CompiledRules::new(&rules).expect("valid rules")
+    }
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().expect("ip")
+    }
+
+    #[test]
+    fn domains_match_the_name_and_its_subdomains_only() {
+        assert!(in_domain("tracker.example", "tracker.example"));
+        assert!(in_domain("A.Tracker.Example.", "tracker.example"));
+        assert!(!in_domain("eviltracker.example", "tracker.example"));
+        assert!(!in_domain("example", "tracker.example"));
+        assert!(!in_domain("", "tracker.example"));
+        assert!(!in_domain("ä.tracker.examplé", "tracker.example"), "non-ASCII never panics nor matches");
+    }
+
+    #[test]
+    fn each_kind_of_rule_refuses_what_it_names() {
+        let r = rules(&["Tracker.Example."], &["de"], &["192.0.2.0/24", "2001:db8::1"], &[10123]);
+        let no_name = || None;
+        assert!(r.refuses_app(Some(10123)), "blocked app");
+        assert!(!r.refuses_app(Some(10124)), "another app");
+        assert!(!r.refuses_app(None), "unknown owner");
+        assert!(r.refuses_destination(ip("192.0.2.200"), no_name), "blocked network");
+        assert!(r.refuses_destination(ip("2001:db8::1"), no_name), "a single address");
+        assert!(!r.refuses_destination(ip("2001:db8::2"), no_name));
+        assert!(r.refuses_destination(ip("198.51.100.7"), || Some(Arc::from("cdn.tracker.example"))), "blocked domain");
+        assert!(!r.refuses_destination(ip("198.51.100.7"), || Some(Arc::from("tracker.example.org"))));
+        assert!(!r.refuses_destination(ip("198.51.100.7"), no_name), "no name, no domain rule");
+        let de = (0..=255u8)
+            .map(|b| IpAddr::from([b, 1, 1, 1]))
+            .find(|&a| phonehome_ipdb::lookup(a).country == Some("DE"))
+            .expect("some x.1.1.1 is German");
+        assert!(r.refuses_destination(de, no_name), "blocked country");
+    }
+
+    #[test]
+    fn names_are_not_looked_up_without_domain_rules() {
+        let r = rules(&[], &[], &["10.0.0.0/8"], &[]);
+        assert!(!r.refuses_destination(ip("198.51.100.7"), || panic!("name asked for")));
+    }
+
+    proptest::proptest! {
+        /// Any name and rule (non-ASCII, dots anywhere) is judged without a panic, and a name is in its own domain.
+        #[test]
+        fn domain_matching_never_panics(name in "\\PC{0,40}", domain in "[a-zé.]{0,12}") {
+            let _ = in_domain(&name, &domain);
+            let lower = name.trim_end_matches('.').to_ascii_lowercase();
+            proptest::prop_assert!(in_domain(&name, &lower));
+            let subdomain = format!("a.{lower}");
+            proptest::prop_assert!(in_domain(&subdomain, &lower) || lower.is_empty());
+        }
+    }
+
+    #[test]
+    fn malformed_rules_are_rejected() {
+        for bad in [
+            BlockRules { networks: vec!["10.0.0.0/33".into()], ..BlockRules::default() },
+            BlockRules { networks: vec!["example.com".into()], ..BlockRules::default() },
+            BlockRules { countries: vec!["DEU".into()], ..BlockRules::default() },
+            BlockRules { domains: vec![".".into()], ..BlockRules::default() },
+        ] {
+            assert!(matches!(CompiledRules::new(&bad), Err(MonitorError::BlockRule(_))), "{bad:?}");
+        }
+        assert!(BlockRules::default().is_empty());
     }
 }

@@ -33,7 +33,7 @@ use crate::device::{wall_clock, SmolDevice, TunWriter};
 use crate::owner::{OwnerLink, OwnerQuery};
 use crate::reply::{self, Unreachable};
 use crate::stats::{Counters, StackStats};
-use crate::{proto, OwnerResolver, PacketObserver, SocketProtector, StackConfig, StackError};
+use crate::{proto, FlowPolicy, OwnerResolver, PacketObserver, SocketProtector, StackConfig, StackError};
 
 const TUN: Token = Token(0);
 const WAKE: Token = Token(1);
@@ -128,6 +128,8 @@ pub struct Stack {
     protector: Box<dyn SocketProtector>,
     observer: Box<dyn PacketObserver>,
     resolver: Option<Box<dyn OwnerResolver>>,
+    /// `None` allows every flow.
+    policy: Option<Box<dyn FlowPolicy>>,
     owners: Option<OwnerLink>,
     owner_answers: Vec<(OwnerQuery, Option<u32>)>,
     /// Fragmented UDP and ICMP echo datagrams from the app (TCP never needs it: MSS).
@@ -260,6 +262,7 @@ impl Stack {
             protector,
             observer,
             resolver: Some(resolver),
+            policy: None,
             owners: None,
             owner_answers: Vec::new(),
             defrag: IpDefragPool::new(),
@@ -271,6 +274,12 @@ impl Stack {
             clock_origin: now,
             last_sweep: now,
         })
+    }
+
+    /// Refuses the new flows `policy` does not allow (by default every flow is allowed).
+    pub fn with_policy(mut self, policy: Box<dyn FlowPolicy>) -> Stack {
+        self.policy = Some(policy);
+        self
     }
 
     /// A handle that stops the stack from another thread.
@@ -544,6 +553,9 @@ impl Stack {
     }
 
     fn open_tcp(&mut self, now: StdInstant, key: FlowKey, syn_seq: u32, syn: &[u8]) {
+        if !self.destination_allowed(key) {
+            return self.reset_syn(key, syn_seq);
+        }
         if self.tcp.len() >= self.cfg.limits.max_tcp_flows {
             self.evict_idlest_tcp(now);
         }
@@ -575,9 +587,12 @@ impl Stack {
             },
         );
         self.by_key.insert(key, token);
-        let pending = self.ask_owner(key);
-        if let Some(flow) = self.tcp.get_mut(&token) {
-            flow.owner_pending = pending;
+        if self.ask_owner(key) {
+            if let Some(flow) = self.tcp.get_mut(&token) {
+                flow.owner_pending = true;
+            }
+        } else {
+            self.admit(token, None);
         }
     }
 
@@ -645,13 +660,23 @@ impl Stack {
             }
             let key = FlowKey { proto: q.proto, client: q.client, server: q.server };
             if let Some(&token) = self.by_key.get(&key) {
-                self.owner_known(now, token);
+                self.owner_known(now, token, uid);
             }
         }
         self.owner_answers = answers;
     }
 
-    fn owner_known(&mut self, now: StdInstant, token: Token) {
+    /// The owner of a waiting flow is known (or given up on): the policy decides, then the flow goes ahead.
+    fn owner_known(&mut self, now: StdInstant, token: Token, uid: Option<u32>) {
+        let pending = match (self.tcp.get(&token), self.datagrams.get(&token)) {
+            (Some(flow), _) => flow.owner_pending,
+            (None, Some(flow)) => flow.owner_pending,
+            (None, None) => false,
+        };
+        // A late answer for a flow that already went ahead unattributed changes nothing.
+        if !pending || !self.admit(token, uid) {
+            return;
+        }
         if let Some(flow) = self.tcp.get_mut(&token) {
             flow.owner_pending = false;
             if let TcpPhase::Connecting { connected_at: Some(_), .. } = flow.phase {
@@ -660,6 +685,49 @@ impl Stack {
         } else {
             self.release_held(token);
         }
+    }
+
+    /// Asks the policy about a new flow's destination before anything is sent towards it.
+    fn destination_allowed(&self, key: FlowKey) -> bool {
+        let allowed = self.policy.as_ref().is_none_or(|p| p.allows_destination(key.proto, key.client, key.server));
+        if !allowed {
+            Counters::bump(&self.counters.flows_blocked);
+            log::debug!("blocked a flow to {}", key.server);
+        }
+        allowed
+    }
+
+    /// Answers the app's SYN with a RST ("connection refused").
+    fn reset_syn(&mut self, key: FlowKey, syn_seq: u32) {
+        if reply::tcp_rst(&mut self.reply, key.server, key.client, 0, Some(syn_seq.wrapping_add(1))) {
+            writer!(self).emit(&self.reply);
+        }
+    }
+
+    /// Asks the policy about a new flow; a refused one is answered (RST, ICMP prohibited) and dropped.
+    fn admit(&mut self, token: Token, uid: Option<u32>) -> bool {
+        let Some(policy) = &self.policy else { return true };
+        let key = match (self.tcp.get(&token), self.datagrams.get(&token)) {
+            (Some(flow), _) => flow.key,
+            (None, Some(flow)) => flow.key,
+            (None, None) => return false,
+        };
+        if policy.allows(key.proto, key.client, key.server, uid) {
+            return true;
+        }
+        Counters::bump(&self.counters.flows_blocked);
+        log::debug!("blocked a flow to {} (uid {uid:?})", key.server);
+        if let Some(flow) = self.tcp.get(&token) {
+            // Only a flow still in its handshake is ever admitted, so the app's SYN is the one to answer.
+            if let TcpPhase::Connecting { syn_seq, .. } = flow.phase {
+                self.reset_syn(key, syn_seq);
+            }
+            self.remove_tcp(token);
+        } else {
+            self.reflect_flow_error(key, &io::Error::from_raw_os_error(libc::EACCES));
+            self.remove_datagram(token);
+        }
+        false
     }
 
     fn on_socket_event(&mut self, now: StdInstant, token: Token, readable: bool, writable: bool) {
@@ -897,6 +965,10 @@ impl Stack {
     }
 
     fn open_datagram(&mut self, now: StdInstant, key: FlowKey) -> io::Result<Token> {
+        if !self.destination_allowed(key) {
+            // Reflected by the caller as "administratively prohibited", quoting the datagram.
+            return Err(io::Error::from_raw_os_error(libc::EACCES));
+        }
         if self.datagrams.len() >= self.cfg.limits.max_datagram_flows {
             let idlest = self.datagrams.iter().min_by_key(|(_, flow)| flow.last_active).map(|(token, _)| *token);
             if let Some(token) = idlest {
@@ -924,6 +996,10 @@ impl Stack {
             DatagramFlow { key, out, idle_timeout, last_active: now, created: now, owner_pending, held: Vec::new() };
         self.datagrams.insert(token, flow);
         self.by_key.insert(key, token);
+        if !owner_pending {
+            // A refused flow is gone: the caller finds no flow for the token and drops the datagram.
+            self.admit(token, None);
+        }
         Ok(token)
     }
 
@@ -1020,7 +1096,7 @@ impl Stack {
             .filter(|(_, flow)| flow.owner_pending && now.duration_since(flow.created) >= OWNER_WAIT);
         let waited: Vec<Token> = waited_tcp.map(|(t, _)| *t).chain(waited_datagrams.map(|(t, _)| *t)).collect();
         for token in waited {
-            self.owner_known(now, token);
+            self.owner_known(now, token, None);
         }
         let idle: Vec<Token> = self
             .datagrams

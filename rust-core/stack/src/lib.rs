@@ -8,7 +8,7 @@
 //! [`OwnerResolver`]; the flow's handshake (TCP) or first datagrams (UDP, ICMP) wait for the answer
 //! (at most 0.25–1.25 s if the resolver stalls), so even a connection that lasts a millisecond is
 //! attributed while its socket still exists.
-//! Inspection plugs in through [`PacketObserver`].
+//! Inspection plugs in through [`PacketObserver`]; blocking through [`FlowPolicy`] ([`Stack::with_policy`]).
 //!
 //! ```ignore
 //! let stack = Stack::new(config, tun_fd, Box::new(FwmarkProtector::new(0x64)),
@@ -73,6 +73,19 @@ pub trait PacketObserver: Send {
     fn on_packet(&mut self, ts: Duration, ip_packet: &[u8]);
     /// The owner of a new flow, once resolved (never called when it could not be resolved).
     fn on_owner(&mut self, proto: u8, client: SocketAddr, server: SocketAddr, uid: u32);
+}
+
+/// Decides whether a new flow may go ahead, on the stack thread (so it must be quick). A refused flow gets a
+/// TCP RST, or for UDP and ICMP echo an ICMP "administratively prohibited".
+pub trait FlowPolicy: Send {
+    /// Asked first, before any outbound socket exists: a refused destination never sees the flow.
+    fn allows_destination(&self, proto: u8, client: SocketAddr, server: SocketAddr) -> bool {
+        let _ = (proto, client, server);
+        true
+    }
+
+    /// Asked once per flow when its owner is known (`uid` is `None` when it could not be found in time).
+    fn allows(&self, proto: u8, client: SocketAddr, server: SocketAddr, uid: Option<u32>) -> bool;
 }
 
 /// Caps that bound the memory and the work of the engine. The engine's own TCP memory is at most

@@ -20,6 +20,8 @@ pub struct StackStats {
     pub connect_failures: u64,
     /// Owner queries dropped because the resolver thread was behind.
     pub owner_queries_dropped: u64,
+    /// New flows the [`FlowPolicy`](crate::FlowPolicy) refused.
+    pub flows_blocked: u64,
 }
 
 #[derive(Default)]
@@ -32,6 +34,7 @@ pub(crate) struct Counters {
     pub evictions: AtomicU64,
     pub connect_failures: AtomicU64,
     pub owner_queries_dropped: AtomicU64,
+    pub flows_blocked: AtomicU64,
 }
 
 impl Counters {
@@ -49,6 +52,7 @@ impl Counters {
             evictions: self.evictions.load(Relaxed),
             connect_failures: self.connect_failures.load(Relaxed),
             owner_queries_dropped: self.owner_queries_dropped.load(Relaxed),
+            flows_blocked: self.flows_blocked.load(Relaxed),
         }
     }
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use etherparse::{icmpv4, icmpv6, Icmpv4Type, Icmpv6Type, PacketBuilder, SlicedPacket, TransportSlice};
 use phonehome_stack::{
-    Limits, OwnerResolver, PacketObserver, RunningStack, SocketProtector, Stack, StackConfig, StackError,
+    FlowPolicy, Limits, OwnerResolver, PacketObserver, RunningStack, SocketProtector, Stack, StackConfig, StackError,
 };
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -280,5 +280,100 @@ fn bridged_flow_survives_mutated_segments() {
             })
             .expect("engine survives");
         stack.stop().expect("stop");
+    }));
+}
+
+struct App1000;
+impl OwnerResolver for App1000 {
+    fn owner(&self, _proto: u8, _local: SocketAddr, _remote: SocketAddr) -> Option<u32> {
+        Some(1000)
+    }
+}
+
+/// Refuses uid 1000 the first port, and everyone the second, over every protocol.
+struct BlockPorts(u16, u16);
+impl FlowPolicy for BlockPorts {
+    fn allows_destination(&self, _proto: u8, _client: SocketAddr, server: SocketAddr) -> bool {
+        server.port() != self.1
+    }
+    fn allows(&self, _proto: u8, _client: SocketAddr, server: SocketAddr, uid: Option<u32>) -> bool {
+        !(uid == Some(1000) && server.port() == self.0)
+    }
+}
+
+/// The app's SYN was answered with a RST from `port`.
+fn assert_reset(reply: &[u8], port: u16) {
+    let Some(TransportSlice::Tcp(tcp)) = SlicedPacket::from_ip(reply).expect("parse").transport else {
+        panic!("not TCP: {reply:?}")
+    };
+    assert!(tcp.rst() && tcp.ack() && tcp.acknowledgment_number() == 1001, "RST answering the SYN expected");
+    assert_eq!(tcp.source_port(), port);
+}
+
+/// An ICMP "administratively prohibited".
+fn assert_prohibited(reply: &[u8]) {
+    let Some(TransportSlice::Icmpv4(icmp)) = SlicedPacket::from_ip(reply).expect("parse").transport else {
+        panic!("not ICMP: {reply:?}")
+    };
+    assert_eq!(icmp.icmp_type(), Icmpv4Type::DestinationUnreachable(icmpv4::DestUnreachableHeader::FilterProhibited));
+}
+
+fn udp_v4(dst_port: u16) -> Vec<u8> {
+    let mut out = Vec::new();
+    PacketBuilder::ipv4([10, 0, 0, 2], [127, 0, 0, 1], 64).udp(40001, dst_port).write(&mut out, b"q").expect("build");
+    out
+}
+
+/// Refused flows are answered in the tun (RST, ICMP prohibited): a refused destination before anything is
+/// sent towards it, a refused owner once it is known; other flows go ahead.
+#[test]
+fn policy_refuses_destinations_at_once_and_owners_once_known() {
+    if !common::can_run() {
+        return;
+    }
+    let ns = common::IsolatedNetns::new();
+    common::join(common::spawn_in(&ns.0, || {
+        let bind = || std::net::TcpListener::bind("127.0.0.1:0").expect("listen");
+        let (app_blocked, allowed, destination_blocked) = (bind(), bind(), bind());
+        let port = |l: &std::net::TcpListener| l.local_addr().expect("addr").port();
+        let (app_port, allowed_port, destination_port) =
+            (port(&app_blocked), port(&allowed), port(&destination_blocked));
+        let udp_server = std::net::UdpSocket::bind(("127.0.0.1", app_port)).expect("udp bind");
+        let (tun, phone) = UnixDatagram::pair().expect("socketpair");
+        phone.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+        let stack = Stack::new(config(), OwnedFd::from(tun), Box::new(Allow), Box::new(App1000), Box::new(Quiet))
+            .expect("stack")
+            .with_policy(Box::new(BlockPorts(app_port, destination_port)))
+            .spawn()
+            .expect("spawn");
+
+        phone.send(&syn("10.0.0.2:40000", &format!("127.0.0.1:{app_port}"))).expect("syn");
+        assert_reset(&recv(&phone), app_port);
+
+        phone.send(&syn("10.0.0.2:40001", &format!("127.0.0.1:{destination_port}"))).expect("syn");
+        assert_reset(&recv(&phone), destination_port);
+        destination_blocked.set_nonblocking(true).expect("nonblocking");
+        let never = destination_blocked.accept().map(|_| ());
+        assert!(matches!(&never, Err(e) if e.kind() == io::ErrorKind::WouldBlock), "no connection: {never:?}");
+
+        phone.send(&syn("10.0.0.2:40002", &format!("127.0.0.1:{allowed_port}"))).expect("syn");
+        let reply = recv(&phone);
+        let Some(TransportSlice::Tcp(tcp)) = SlicedPacket::from_ip(&reply).expect("parse").transport else {
+            panic!("not TCP: {reply:?}")
+        };
+        assert!(tcp.syn() && tcp.ack() && tcp.source_port() == allowed_port, "SYN-ACK expected");
+
+        phone.send(&udp_v4(app_port)).expect("udp");
+        assert_prohibited(&recv(&phone));
+        udp_server.set_nonblocking(true).expect("nonblocking");
+        assert!(udp_server.recv(&mut [0u8; 16]).is_err(), "a held datagram of a refused flow must not leave");
+        let datagram = udp_v4(destination_port);
+        phone.send(&datagram).expect("udp");
+        let reply = recv(&phone);
+        assert_prohibited(&reply);
+        assert!(reply.ends_with(&datagram), "the datagram is quoted whole");
+
+        let stats = stack.stop().expect("stop");
+        assert_eq!(stats.flows_blocked, 4);
     }));
 }

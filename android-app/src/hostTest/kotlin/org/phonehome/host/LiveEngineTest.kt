@@ -102,6 +102,10 @@ class LiveEngineTest {
             flowIdleSeconds = 1u,
             historyPath = null,
             keepPackets = false,
+            blockApps = emptyList(),
+            blockDomains = emptyList(),
+            blockCountries = emptyList(),
+            blockNetworks = emptyList(),
         )
         engine = inNamespace(phone) {
             val fd = VpnConfigurator(plan).establish(tun, "org.phonehome", sdkInt = 36)!!

@@ -25,6 +25,7 @@ import org.phonehome.core.EngineConfig
 import org.phonehome.core.EngineException
 import org.phonehome.core.OwnerSource
 import org.phonehome.core.initLogging
+import org.phonehome.settings.BlockList
 import org.phonehome.settings.Settings
 import org.phonehome.ui.MainActivity
 
@@ -79,6 +80,7 @@ class PhonehomeVpnService : VpnService() {
             onFlowEnded = { },
             onAlertRaised = notifier::onAlert,
         )
+        val blocks = BlockList.parse(settings.blocked())
         val config = EngineConfig(
             mtu = plan.mtu.toUInt(),
             virtualDns = plan.virtualDns,
@@ -91,6 +93,10 @@ class PhonehomeVpnService : VpnService() {
             // App-private storage: flows and alerts survive restarts, first contacts too.
             historyPath = java.io.File(filesDir, "history.sqlite").path,
             keepPackets = false,
+            blockApps = blocks.apps,
+            blockDomains = blocks.domains,
+            blockCountries = blocks.countries,
+            blockNetworks = blocks.networks,
         )
         running?.destroy() // the previous run's records are replaced by this run's
         running = try {

@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-out=$root/target-jvm
+out=${PHONEHOME_JVM_OUT:-$root/target-jvm} # a separate folder lets two checkouts run at once
 app=$root/android-app
 
 kotlin_version=2.2.21

@@ -10,7 +10,8 @@
 #   phonehome run (release build, with analysis; outbound sockets marked 100 → veth), and "bare": the same
 #   forwarding without analysis (phonehome-stack's tunrun example), which shows what the analysis costs.
 # Needs: iperf3 and microsocks (apt), cc, tun2proxy (cargo install tun2proxy --locked --root bench/out/tools).
-# Env: SECONDS_PER_RUN (iperf3, default 5), IDLE_FLOWS (default 10000), ENGINES (default all), CARGO_TARGET_DIR.
+# Env: SECONDS_PER_RUN (iperf3, default 5), IDLE_FLOWS (default 10000), ENGINES (default all), CARGO_TARGET_DIR,
+# RSS_ONLY=1 (only the idle-flow memory of bare and phonehome).
 set -euo pipefail
 
 P=bphone
@@ -181,7 +182,8 @@ start_engine() {
             ip netns exec "$P" "$PHONEHOME" run --tun tun0 --fwmark "$MARK" --mtu "$2" --quiet "${extra[@]}" \
                 >"$STATE/engine.log" 2>&1 &
             ;;
-        bare) ip netns exec "$P" "$BARE" tun0 "$MARK" 10.200.1.2:53 10.0.0.53 "$2" >"$STATE/engine.log" 2>&1 & ;;
+        bare) ip netns exec "$P" "$BARE" tun0 "$MARK" 10.200.1.2:53 10.0.0.53 "$2" $((IDLE_FLOWS + 100)) \
+            >"$STATE/engine.log" 2>&1 & ;;
     esac
     echo $! >"$STATE/engine.pid"
     sleep 1
@@ -218,17 +220,20 @@ down
 up
 
 # The engine's RSS idle, then holding IDLE_FLOWS open idle connections (1,000 without phonehome's
-# --max-tcp-flows, whose default cap is 1024; "bare" always has the default cap).
+# --max-tcp-flows, whose default cap is 1024): right after they opened, and once settled (idle flows hand
+# their buffer pages back after a second).
 idle_flows() {
     local pid flows=$IDLE_FLOWS ready=$STATE/held
     pid=$(cat "$STATE/engine.pid")
-    if [ "$2" = bare ] || ! "$PHONEHOME" run --help | grep -q -- --max-tcp-flows; then flows=1000; fi
+    if ! "$PHONEHOME" run --help | grep -q -- --max-tcp-flows; then flows=1000; fi
     R[$2,rss0]=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
     rm -f "$ready"
     ip netns exec "$P" $TOOL hold "$1" "$flows" "$ready" >"$STATE/hold.log" 2>&1 &
     local hold=$!
     for _ in $(seq 1200); do [ -s "$ready" ] || ! kill -0 "$hold" 2>/dev/null && break; sleep 0.1; done
     R[$2,held]=$(cat "$ready" 2>/dev/null || echo 0)
+    R[$2,rss_open]=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
+    sleep 3
     R[$2,rss]=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
     kill "$hold" 2>/dev/null || true
     wait "$hold" 2>/dev/null || true
@@ -237,12 +242,15 @@ idle_flows() {
 
 declare -A R
 read -r -a ENGINES <<<"${ENGINES:-veth tunrelay tun2proxy bare phonehome}"
-for mtu in 1500 9000; do
+MTUS=(1500 9000)
+if [ -n "${RSS_ONLY:-}" ]; then ENGINES=(bare phonehome) MTUS=(1500); fi
+for mtu in "${MTUS[@]}"; do
     for engine in "${ENGINES[@]}"; do
         start_engine "$engine" "$mtu"
         target=$(server "$engine")
         # Idle flows first, before the connection-rate test fills the port space with TIME_WAITs.
         case "$engine,$mtu" in phonehome,1500 | bare,1500) idle_flows "$target" "$engine" ;; esac
+        if [ -n "${RSS_ONLY:-}" ]; then stop_engine; continue; fi
         R[$engine,up,$mtu]=$(measure rate "$target" "")
         R[$engine,down,$mtu]=$(measure rate "$target" -R)
         if [ "$mtu" = 1500 ]; then
@@ -278,7 +286,8 @@ echo
 echo "veth round trip of the 32-byte exchange (Python client): p50 ${R[veth,p50]:--} µs, p99 ${R[veth,p99]:--} µs."
 for engine in bare phonehome; do
     [ -n "${R[$engine,rss]:-}" ] || continue
-    echo "$engine RSS: $((R[$engine,rss0] / 1024)) MiB idle, $((R[$engine,rss] / 1024)) MiB holding ${R[$engine,held]} open idle flows."
+    echo "$engine RSS: $((R[$engine,rss0] / 1024)) MiB idle; holding ${R[$engine,held]} open idle flows:" \
+        "$((R[$engine,rss_open] / 1024)) MiB as they opened, $((R[$engine,rss] / 1024)) MiB settled."
 done
 echo "veth = same client and servers without tun or engine; tun2proxy → microsocks over the same veth;"
 echo "bare = phonehome's forwarding without analysis; ratios are phonehome over the column named."

@@ -1,5 +1,6 @@
 //! Runs the stack on an existing or new Linux TUN device until killed (used by bench/lab.sh):
-//! `tunrun TUN FWMARK UPSTREAM_DNS [VIRTUAL_DNS] [MTU]`, e.g. `tunrun tun0 100 10.200.1.2:53 10.0.0.53 1500`.
+//! `tunrun TUN FWMARK UPSTREAM_DNS [VIRTUAL_DNS] [MTU] [MAX_TCP_FLOWS]`,
+//! e.g. `tunrun tun0 100 10.200.1.2:53 10.0.0.53 1500 10100`.
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -18,13 +19,16 @@ impl PacketObserver for PrintOwners {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [tun, mark, upstream, rest @ ..] = args.as_slice() else {
-        return Err("usage: tunrun TUN FWMARK UPSTREAM_DNS [VIRTUAL_DNS] [MTU]".into());
+        return Err("usage: tunrun TUN FWMARK UPSTREAM_DNS [VIRTUAL_DNS] [MTU] [MAX_TCP_FLOWS]".into());
     };
     let config = StackConfig {
         mtu: rest.get(1).map(|m| m.parse()).transpose()?.unwrap_or(1500),
         virtual_dns: rest.first().map(|ip| ip.parse()).transpose()?,
         upstream_dns: upstream.parse()?,
-        limits: Limits::default(),
+        limits: Limits {
+            max_tcp_flows: rest.get(2).map(|n| n.parse()).transpose()?.unwrap_or(1024),
+            ..Limits::default()
+        },
     };
     let stack = Stack::new(
         config,

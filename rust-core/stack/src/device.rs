@@ -7,6 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use smoltcp::phy::{self, Checksum, ChecksumCapabilities, DeviceCapabilities, Medium};
 use smoltcp::time::Instant;
 
+use crate::bridge::tcp_ack;
 use crate::stats::Counters;
 use crate::PacketObserver;
 
@@ -54,10 +55,18 @@ pub(crate) fn capabilities(mtu: usize) -> DeviceCapabilities {
 
 /// smoltcp device over one optional ingress packet and a [`TunWriter`].
 pub(crate) struct SmolDevice<'a> {
-    pub rx: Option<&'a [u8]>,
-    pub writer: TunWriter<'a>,
-    pub buf: &'a mut Vec<u8>,
-    pub mtu: usize,
+    rx: Option<&'a [u8]>,
+    writer: TunWriter<'a>,
+    buf: &'a mut Vec<u8>,
+    mtu: usize,
+    /// The acknowledgment number of the last TCP segment sent (a device serves one flow at a time).
+    pub acked: Option<u32>,
+}
+
+impl<'a> SmolDevice<'a> {
+    pub fn new(rx: Option<&'a [u8]>, writer: TunWriter<'a>, buf: &'a mut Vec<u8>, mtu: usize) -> Self {
+        SmolDevice { rx, writer, buf, mtu, acked: None }
+    }
 }
 
 pub(crate) struct RxToken<'a>(&'a [u8]);
@@ -65,6 +74,7 @@ pub(crate) struct RxToken<'a>(&'a [u8]);
 pub(crate) struct TxToken<'a, 'b> {
     writer: &'b mut TunWriter<'a>,
     buf: &'b mut Vec<u8>,
+    acked: &'b mut Option<u32>,
 }
 
 impl phy::RxToken for RxToken<'_> {
@@ -78,6 +88,9 @@ impl phy::TxToken for TxToken<'_, '_> {
         self.buf.clear();
         self.buf.resize(len, 0);
         let result = f(self.buf);
+        if let Some(ack) = tcp_ack(self.buf) {
+            *self.acked = Some(ack);
+        }
         self.writer.emit(self.buf);
         result
     }
@@ -95,11 +108,11 @@ impl<'a> phy::Device for SmolDevice<'a> {
 
     fn receive(&mut self, _now: Instant) -> Option<(Self::RxToken<'_>, Self::TxToken<'_>)> {
         let packet = self.rx.take()?;
-        Some((RxToken(packet), TxToken { writer: &mut self.writer, buf: self.buf }))
+        Some((RxToken(packet), TxToken { writer: &mut self.writer, buf: self.buf, acked: &mut self.acked }))
     }
 
     fn transmit(&mut self, _now: Instant) -> Option<Self::TxToken<'_>> {
-        Some(TxToken { writer: &mut self.writer, buf: self.buf })
+        Some(TxToken { writer: &mut self.writer, buf: self.buf, acked: &mut self.acked })
     }
 
     fn capabilities(&self) -> DeviceCapabilities {

@@ -23,12 +23,13 @@ use etherparse::{
 };
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token, Waker};
-use smoltcp::iface::{Config as IfaceConfig, Interface, PollResult, SocketHandle, SocketSet, SocketStorage};
+use smoltcp::iface::{Config as IfaceConfig, Interface, PollResult};
 use smoltcp::socket::tcp;
 use smoltcp::time::Instant;
 use smoltcp::wire::{HardwareAddress, IpAddress, IpCidr, IpListenEndpoint};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
+use crate::bridge::TcpBridge;
 use crate::device::{wall_clock, SmolDevice, TunWriter};
 use crate::owner::{OwnerLink, OwnerQuery};
 use crate::reply::{self, Unreachable};
@@ -44,6 +45,8 @@ const MAX_PACKET: usize = 65535;
 /// Egress rounds per flow and turn; each round sends at most one segment.
 const EGRESS_ROUNDS: usize = 256;
 const SWEEP_EVERY: Duration = Duration::from_secs(1);
+/// A TCP flow this long without traffic gives its empty buffers' pages back to the kernel.
+const BUFFER_RELEASE_IDLE: Duration = Duration::from_secs(1);
 /// How long a new flow waits for its owner before it goes ahead unattributed (checked by the sweep).
 const OWNER_WAIT: Duration = Duration::from_millis(250);
 /// Datagrams of a new flow held while its owner is looked up; more are dropped.
@@ -70,10 +73,7 @@ enum TcpPhase {
         since: StdInstant,
         connected_at: Option<StdInstant>,
     },
-    Bridged {
-        sockets: SocketSet<'static>,
-        handle: SocketHandle,
-    },
+    Bridged(TcpBridge),
 }
 
 struct TcpFlow {
@@ -223,12 +223,12 @@ impl Stack {
         let mut iface_config = IfaceConfig::new(HardwareAddress::Ip);
         iface_config.random_seed = wall_clock().as_nanos() as u64;
         let mut smol_buf = Vec::with_capacity(config.mtu);
-        let mut device = SmolDevice {
-            rx: None,
-            writer: TunWriter { tun: &tun, observer: &mut *observer, counters: &counters },
-            buf: &mut smol_buf,
-            mtu: config.mtu,
-        };
+        let mut device = SmolDevice::new(
+            None,
+            TunWriter { tun: &tun, observer: &mut *observer, counters: &counters },
+            &mut smol_buf,
+            config.mtu,
+        );
         let mut iface = Interface::new(iface_config, &mut device, Instant::ZERO);
         // smoltcp has no wildcard listen: any_ip accepts every destination, and /0 prefixes make every
         // peer directly reachable, so each socket answers from the address the app dialled.
@@ -531,7 +531,10 @@ impl Stack {
                         *syn_seq = tcp.sequence_number();
                     }
                 }
-                TcpPhase::Bridged { .. } => {
+                TcpPhase::Bridged(bridge) => {
+                    if !tcp.payload().is_empty() {
+                        bridge.note_app_data(tcp.sequence_number().wrapping_add(tcp.payload().len() as u32));
+                    }
                     mark_dirty(&mut self.dirty, flow, token);
                     self.smol_ingress(now, token, packet);
                 }
@@ -766,10 +769,14 @@ impl Stack {
     fn bridge(&mut self, now: StdInstant, token: Token) {
         let mss = self.cfg.mtu.saturating_sub(60);
         let rx_size = self.cfg.limits.tcp_rx_buffer.min(TUN_QUEUE_PACKETS * mss);
-        let mut socket = tcp::Socket::new(
-            tcp::SocketBuffer::new(vec![0; rx_size]),
-            tcp::SocketBuffer::new(vec![0; self.cfg.limits.tcp_tx_buffer]),
-        );
+        let mut bridge = match TcpBridge::new(rx_size, self.cfg.limits.tcp_tx_buffer) {
+            Ok(bridge) => bridge,
+            Err(e) => {
+                log::warn!("no memory for a TCP flow's buffers: {e}");
+                return self.abort_tcp(now, token);
+            }
+        };
+        let socket = bridge.socket();
         // Delayed ACKs halve throughput through a tun; Nagle would hold back what the server already sent.
         socket.set_ack_delay(None);
         socket.set_nagle_enabled(false);
@@ -779,10 +786,7 @@ impl Stack {
             log::warn!("smoltcp listen on {endpoint}: {e}");
             return self.remove_tcp(token);
         }
-        let mut sockets = SocketSet::new(Vec::<SocketStorage<'static>>::with_capacity(1));
-        let handle = sockets.add(socket);
-        let bridged = TcpPhase::Bridged { sockets, handle };
-        let TcpPhase::Connecting { syn, .. } = std::mem::replace(&mut flow.phase, bridged) else {
+        let TcpPhase::Connecting { syn, .. } = std::mem::replace(&mut flow.phase, TcpPhase::Bridged(bridge)) else {
             return;
         };
         mark_dirty(&mut self.dirty, flow, token);
@@ -791,24 +795,29 @@ impl Stack {
 
     fn smol_ingress(&mut self, now: StdInstant, token: Token, packet: &[u8]) {
         let timestamp = self.smol_now(now);
-        let Some(TcpFlow { phase: TcpPhase::Bridged { sockets, .. }, .. }) = self.tcp.get_mut(&token) else { return };
-        let mut device =
-            SmolDevice { rx: Some(packet), writer: writer!(self), buf: &mut self.smol_buf, mtu: self.cfg.mtu };
-        self.iface.poll_ingress_single(timestamp, &mut device, sockets);
+        let Some(TcpFlow { phase: TcpPhase::Bridged(bridge), .. }) = self.tcp.get_mut(&token) else { return };
+        let mut device = SmolDevice::new(Some(packet), writer!(self), &mut self.smol_buf, self.cfg.mtu);
+        self.iface.poll_ingress_single(timestamp, &mut device, bridge.sockets());
+        if let Some(ack) = device.acked {
+            bridge.note_ack(ack);
+        }
     }
 
     /// Sends what one flow's smoltcp socket has to send, then files its next deadline.
     fn egress(&mut self, now: StdInstant, token: Token) {
         let timestamp = self.smol_now(now);
         let Some(flow) = self.tcp.get_mut(&token) else { return };
-        let TcpPhase::Bridged { sockets, .. } = &mut flow.phase else { return };
-        let mut device = SmolDevice { rx: None, writer: writer!(self), buf: &mut self.smol_buf, mtu: self.cfg.mtu };
+        let TcpPhase::Bridged(bridge) = &mut flow.phase else { return };
+        let mut device = SmolDevice::new(None, writer!(self), &mut self.smol_buf, self.cfg.mtu);
         for _ in 0..EGRESS_ROUNDS {
-            if let PollResult::None = self.iface.poll_egress(timestamp, &mut device, sockets) {
+            if let PollResult::None = self.iface.poll_egress(timestamp, &mut device, bridge.sockets()) {
                 break;
             }
         }
-        let next = self.iface.poll_at(timestamp, sockets).map(|at| {
+        if let Some(ack) = device.acked {
+            bridge.note_ack(ack);
+        }
+        let next = self.iface.poll_at(timestamp, bridge.sockets()).map(|at| {
             // smoltcp's clock starts at clock_origin, so its instants are offsets from it.
             self.clock_origin + Duration::from_micros(u64::try_from(at.total_micros()).unwrap_or(0))
         });
@@ -824,8 +833,8 @@ impl Stack {
     fn pump(&mut self, now: StdInstant, token: Token) {
         let Some(flow) = self.tcp.get_mut(&token) else { return };
         flow.dirty = false;
-        let TcpPhase::Bridged { sockets, handle } = &mut flow.phase else { return };
-        let socket = sockets.get_mut::<tcp::Socket>(*handle);
+        let TcpPhase::Bridged(bridge) = &mut flow.phase else { return };
+        let socket = bridge.socket();
         let before = (socket.recv_queue(), socket.send_queue());
 
         // App → server; a full outbound socket leaves data in smoltcp, whose window then closes.
@@ -878,12 +887,14 @@ impl Stack {
             }
         }
 
-        if (socket.recv_queue(), socket.send_queue()) != before {
-            flow.last_active = now;
-        }
+        let moved = (socket.recv_queue(), socket.send_queue()) != before;
         // Still listening after its SYN was fed means smoltcp rejected that SYN: give up on the flow.
         let finished = matches!(socket.state(), tcp::State::Closed | tcp::State::TimeWait | tcp::State::Listen)
             && (socket.recv_queue() == 0 || flow.failed);
+        if moved {
+            flow.last_active = now;
+            bridge.note_data();
+        }
         if finished && !flow.reaping {
             flow.reaping = true;
             self.reap.push(token);
@@ -916,8 +927,8 @@ impl Stack {
 
     /// Sends the app a RST (if bridged) and drops the flow, which also resets the server side.
     fn abort_tcp(&mut self, now: StdInstant, token: Token) {
-        if let Some(TcpFlow { phase: TcpPhase::Bridged { sockets, handle }, failed, .. }) = self.tcp.get_mut(&token) {
-            sockets.get_mut::<tcp::Socket>(*handle).abort();
+        if let Some(TcpFlow { phase: TcpPhase::Bridged(bridge), failed, .. }) = self.tcp.get_mut(&token) {
+            bridge.socket().abort();
             *failed = true;
             self.egress(now, token);
         }
@@ -1109,7 +1120,10 @@ impl Stack {
         }
         // smoltcp closes sockets on its own timers (retransmission give-up); pump notices and reaps them.
         for (token, flow) in self.tcp.iter_mut() {
-            if let TcpPhase::Bridged { .. } = flow.phase {
+            if let TcpPhase::Bridged(bridge) = &mut flow.phase {
+                if now.duration_since(flow.last_active) >= BUFFER_RELEASE_IDLE {
+                    bridge.release_idle_buffers();
+                }
                 mark_dirty(&mut self.dirty, flow, *token);
             }
         }

@@ -21,6 +21,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::os::fd::RawFd;
 use std::time::Duration;
 
+mod bridge;
 mod device;
 mod diag;
 mod engine;
@@ -90,7 +91,10 @@ pub trait FlowPolicy: Send {
 
 /// Caps that bound the memory and the work of the engine. The engine's own TCP memory is at most
 /// `max_tcp_flows × (tcp_rx_buffer + tcp_tx_buffer)` (defaults: 1024 × 192 KiB = 192 MiB, reached only
-/// with 1024 connections all stalled); datagram flows hold kernel socket buffers only.
+/// with 1024 connections all stalled): buffers are mapped per flow, cost memory only where written, and
+/// give their pages back after a second without traffic, so an idle flow costs about 1 KiB. That much
+/// address space is reserved, which matters on 32-bit devices only. Datagram flows hold kernel socket
+/// buffers only.
 #[derive(Clone, Debug)]
 pub struct Limits {
     /// TCP connections held at once; the idlest is reset to admit a new one.

@@ -1,0 +1,318 @@
+//! The smoltcp side of one bridged TCP flow, with its buffers in an anonymous mapping of their own.
+//!
+//! Why a mapping: a page of it costs memory only once written, and an idle flow hands its pages back to
+//! the kernel (`MADV_DONTNEED`), so 10,000 open idle connections cost a few KiB each instead of their
+//! full buffer sizes. Heap buffers would not: the allocator zeroes, hence touches, a reused block, and
+//! keeps the pages of freed ones.
+use std::io;
+
+use memmap2::{MmapMut, UncheckedAdvice};
+use smoltcp::iface::{SocketHandle, SocketSet, SocketStorage};
+use smoltcp::socket::tcp;
+
+/// One smoltcp TCP socket, its socket set, and the mapping its buffers live in.
+///
+/// Invariant (what makes the `'static` buffers sound): the socket never leaves `sockets`, and `sockets`
+/// is dropped before `map` (field order), so no buffer outlives the mapping.
+pub(crate) struct TcpBridge {
+    sockets: SocketSet<'static>,
+    handle: SocketHandle,
+    map: MmapMut,
+    /// Offset of the tx buffer in `map` (the rx buffer's length rounded up to whole pages).
+    tx_offset: usize,
+    /// Pages may hold data since the last release.
+    touched: bool,
+    /// End (next sequence number) of the app's data that reached smoltcp, once some did.
+    app_data_end: Option<u32>,
+    /// Latest acknowledgment smoltcp sent the app.
+    acked: Option<u32>,
+}
+
+impl TcpBridge {
+    /// A socket with `rx` and `tx` bytes of buffer (each rounded up to whole pages in the mapping).
+    pub fn new(rx: usize, tx: usize) -> io::Result<TcpBridge> {
+        let page = page_size();
+        let tx_offset = rx.div_ceil(page) * page;
+        let mut map = MmapMut::map_anon(tx_offset + tx.div_ceil(page) * page)?;
+        let base = map.as_mut_ptr();
+        // SAFETY: both ranges lie inside the mapping and do not overlap; the mapping stays at this address
+        // (moving an MmapMut moves a pointer, not the pages) and outlives the socket (type invariant).
+        let (rx_buf, tx_buf) = unsafe {
+            (std::slice::from_raw_parts_mut(base, rx), std::slice::from_raw_parts_mut(base.add(tx_offset), tx))
+        };
+        let socket = tcp::Socket::new(tcp::SocketBuffer::new(rx_buf), tcp::SocketBuffer::new(tx_buf));
+        let mut sockets = SocketSet::new(Vec::<SocketStorage<'static>>::with_capacity(1));
+        let handle = sockets.add(socket);
+        Ok(TcpBridge { sockets, handle, map, tx_offset, touched: false, app_data_end: None, acked: None })
+    }
+
+    /// The set smoltcp's interface polls (holding this flow's socket only).
+    pub fn sockets(&mut self) -> &mut SocketSet<'static> {
+        &mut self.sockets
+    }
+
+    pub fn socket(&mut self) -> &mut tcp::Socket<'static> {
+        self.sockets.get_mut::<tcp::Socket>(self.handle)
+    }
+
+    /// Data moved through the buffers.
+    pub fn note_data(&mut self) {
+        self.touched = true;
+    }
+
+    /// The app sent data ending before sequence number `end`.
+    pub fn note_app_data(&mut self, end: u32) {
+        self.touched = true;
+        if self.app_data_end.is_none_or(|known| seq_after(end, known)) {
+            self.app_data_end = Some(end);
+        }
+    }
+
+    /// smoltcp acknowledged the app's data up to `ack`.
+    pub fn note_ack(&mut self, ack: u32) {
+        self.acked = Some(ack);
+    }
+
+    /// Gives the pages of the empty buffers back to the kernel; they read as zeros when written again.
+    pub fn release_idle_buffers(&mut self) {
+        if !self.touched {
+            return;
+        }
+        let socket = self.sockets.get::<tcp::Socket>(self.handle);
+        // Out-of-order data waits in the rx buffer's free space, unacknowledged: keep the pages then.
+        let rx_idle = socket.recv_queue() == 0
+            && match (self.app_data_end, self.acked) {
+                (None, _) => true,
+                (Some(end), Some(ack)) => !seq_after(end, ack),
+                (Some(_), None) => false,
+            };
+        // An empty tx buffer holds nothing unacknowledged, so nothing to retransmit either.
+        let tx_idle = socket.send_queue() == 0;
+        if rx_idle {
+            self.advise_free(0, self.tx_offset);
+        }
+        if tx_idle {
+            self.advise_free(self.tx_offset, self.map.len() - self.tx_offset);
+        }
+        self.touched = !(rx_idle && tx_idle);
+    }
+
+    fn advise_free(&self, offset: usize, len: usize) {
+        // SAFETY: the caller checked that the ring in this range is empty and holds no out-of-order data,
+        // so smoltcp reads none of these bytes before writing them again; nothing accesses them during
+        // the call (one thread owns the bridge).
+        if let Err(e) = unsafe { self.map.unchecked_advise_range(UncheckedAdvice::DontNeed, offset, len) } {
+            log::debug!("madvise(DONTNEED) of an idle flow's buffers: {e}");
+        }
+    }
+}
+
+/// `a` comes after `b` in sequence space (RFC 1982 comparison).
+fn seq_after(a: u32, b: u32) -> bool {
+    (a.wrapping_sub(b) as i32) > 0
+}
+
+fn page_size() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    usize::try_from(size).ok().filter(|&size| size > 0).unwrap_or(4096)
+}
+
+/// The acknowledgment number of a TCP segment in a bare IPv4/IPv6 packet as smoltcp builds them (no IPv6
+/// extension headers), if it carries one.
+pub(crate) fn tcp_ack(packet: &[u8]) -> Option<u32> {
+    let tcp = match packet.first()? >> 4 {
+        4 if *packet.get(9)? == 6 => packet.get(usize::from(packet.first()? & 0x0f) * 4..)?,
+        6 if *packet.get(6)? == 6 => packet.get(40..)?,
+        _ => return None,
+    };
+    let ack_flag = tcp.get(13)? & 0x10 != 0;
+    let ack = tcp.get(8..12)?;
+    ack_flag.then(|| u32::from_be_bytes([ack[0], ack[1], ack[2], ack[3]]))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs::File;
+    use std::time::Duration;
+
+    use etherparse::{PacketBuilder, SlicedPacket, TransportSlice};
+    use smoltcp::iface::{Config, Interface};
+    use smoltcp::time::Instant;
+    use smoltcp::wire::{HardwareAddress, IpAddress, IpCidr, IpListenEndpoint};
+
+    use super::*;
+    use crate::device::{SmolDevice, TunWriter};
+    use crate::stats::Counters;
+    use crate::PacketObserver;
+
+    const APP: [u8; 4] = [10, 0, 0, 2];
+    const SERVER: [u8; 4] = [10, 0, 0, 9];
+
+    /// What smoltcp sent the app.
+    #[derive(Default)]
+    struct Sent(Vec<Vec<u8>>);
+
+    impl PacketObserver for Sent {
+        fn on_packet(&mut self, _ts: Duration, ip_packet: &[u8]) {
+            self.0.push(ip_packet.to_vec());
+        }
+        fn on_owner(&mut self, _: u8, _: std::net::SocketAddr, _: std::net::SocketAddr, _: u32) {}
+    }
+
+    /// One bridged connection driven by hand-made segments from the "app", as the engine drives it.
+    struct Harness {
+        iface: Interface,
+        bridge: TcpBridge,
+        sent: Sent,
+        sink: File,
+        counters: Counters,
+        buf: Vec<u8>,
+        server_seq: u32,
+    }
+
+    impl Harness {
+        fn connect() -> Harness {
+            let sink = File::options().write(true).open("/dev/null").unwrap();
+            let counters = Counters::default();
+            let mut sent = Sent::default();
+            let mut buf = Vec::new();
+            let mut device = SmolDevice::new(
+                None,
+                TunWriter { tun: &sink, observer: &mut sent, counters: &counters },
+                &mut buf,
+                1500,
+            );
+            let mut iface = Interface::new(Config::new(HardwareAddress::Ip), &mut device, Instant::ZERO);
+            iface.set_any_ip(true);
+            iface.update_ip_addrs(|addrs| addrs.push(IpCidr::new(IpAddress::v4(0, 0, 0, 1), 0)).unwrap());
+            let mut bridge = TcpBridge::new(64 * 1024, 128 * 1024).unwrap();
+            bridge.socket().set_ack_delay(None);
+            bridge.socket().listen(IpListenEndpoint { addr: Some(IpAddress::v4(10, 0, 0, 9)), port: 80 }).unwrap();
+            let mut harness = Harness { iface, bridge, sent, sink, counters, buf, server_seq: 0 };
+            harness.app_sends(1000, None, &[]);
+            let syn_ack = harness.sent.0.last().unwrap().clone();
+            let Some(TransportSlice::Tcp(tcp)) = SlicedPacket::from_ip(&syn_ack).unwrap().transport else { panic!() };
+            harness.server_seq = tcp.sequence_number().wrapping_add(1);
+            harness.app_sends(1001, Some(harness.server_seq), &[]);
+            harness
+        }
+
+        /// Feeds one segment from the app (a SYN without `ack`), then lets smoltcp send what it wants to.
+        fn app_sends(&mut self, seq: u32, ack: Option<u32>, payload: &[u8]) {
+            let tcp = PacketBuilder::ipv4(APP, SERVER, 64).tcp(40000, 80, seq, 65535);
+            let tcp = match ack {
+                Some(ack) => tcp.ack(ack).psh(),
+                None => tcp.syn(),
+            };
+            let mut packet = Vec::new();
+            tcp.write(&mut packet, payload).unwrap();
+            if !payload.is_empty() {
+                self.bridge.note_app_data(seq.wrapping_add(payload.len() as u32));
+            }
+            let writer = TunWriter { tun: &self.sink, observer: &mut self.sent, counters: &self.counters };
+            let mut device = SmolDevice::new(Some(&packet), writer, &mut self.buf, 1500);
+            self.iface.poll_ingress_single(Instant::ZERO, &mut device, self.bridge.sockets());
+            while self.iface.poll_egress(Instant::ZERO, &mut device, self.bridge.sockets())
+                != smoltcp::iface::PollResult::None
+            {}
+            if let Some(ack) = device.acked {
+                self.bridge.note_ack(ack);
+            }
+        }
+
+        fn received(&mut self) -> Vec<u8> {
+            let mut data = vec![0; 64 * 1024];
+            let n = self.bridge.socket().recv_slice(&mut data).unwrap();
+            data.truncate(n);
+            self.bridge.note_data();
+            data
+        }
+
+        fn resident_pages(&self) -> (usize, usize) {
+            let page = page_size();
+            let mut pages = vec![0u8; self.bridge.map.len().div_ceil(page)];
+            // SAFETY: the range is the mapping; `pages` has one byte per page.
+            let rc = unsafe {
+                libc::mincore(self.bridge.map.as_ptr() as *mut libc::c_void, self.bridge.map.len(), pages.as_mut_ptr())
+            };
+            assert_eq!(rc, 0, "mincore: {}", io::Error::last_os_error());
+            let (rx, tx) = pages.split_at(self.bridge.tx_offset / page);
+            (rx.iter().filter(|&&p| p & 1 != 0).count(), tx.iter().filter(|&&p| p & 1 != 0).count())
+        }
+    }
+
+    #[test]
+    fn fresh_buffers_cost_no_memory_and_idle_ones_go_back() {
+        let mut h = Harness::connect();
+        assert_eq!(h.resident_pages(), (0, 0));
+        let ack = h.server_seq;
+        h.app_sends(1001, Some(ack), &[1; 3000]);
+        assert_eq!(h.received(), vec![1; 3000]);
+        assert_eq!(h.bridge.socket().send_slice(&[2; 20_000]).unwrap(), 20_000);
+        h.bridge.note_data();
+        h.app_sends(4001, Some(ack), &[]); // smoltcp sends the 20,000 bytes
+        assert!(h.resident_pages().0 >= 1 && h.resident_pages().1 >= 5, "{:?}", h.resident_pages());
+        h.bridge.release_idle_buffers();
+        assert!(h.resident_pages().1 >= 5, "unacknowledged data to the app stays: {:?}", h.resident_pages());
+        let all_acked = h.server_seq.wrapping_add(20_000);
+        h.app_sends(4001, Some(all_acked), &[]);
+        assert_eq!(h.bridge.socket().send_queue(), 0);
+        h.bridge.release_idle_buffers();
+        assert_eq!(h.resident_pages(), (0, 0));
+        // The connection goes on over fresh zero pages.
+        h.app_sends(4001, Some(all_acked), b"again");
+        assert_eq!(h.received(), b"again");
+    }
+
+    #[test]
+    fn out_of_order_data_keeps_its_pages_until_the_gap_fills() {
+        let mut h = Harness::connect();
+        let ack = h.server_seq;
+        // 500 bytes missing before these 100: smoltcp keeps them in the rx buffer's free space.
+        h.app_sends(1501, Some(ack), &[9; 100]);
+        assert_eq!(h.bridge.socket().recv_queue(), 0);
+        h.bridge.release_idle_buffers();
+        assert_eq!(h.resident_pages().0, 1, "the out-of-order bytes stay resident");
+        h.app_sends(1001, Some(ack), &[8; 500]);
+        let data = h.received();
+        assert_eq!(data.len(), 600);
+        assert!(data[..500].iter().all(|&b| b == 8) && data[500..].iter().all(|&b| b == 9), "no byte lost");
+        h.bridge.release_idle_buffers();
+        assert_eq!(h.resident_pages(), (0, 0));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn ack_of_arbitrary_bytes_never_panics(packet in proptest::collection::vec(proptest::num::u8::ANY, 0..80)) {
+            let _ = tcp_ack(&packet);
+        }
+    }
+
+    #[test]
+    fn sequence_comparison_wraps() {
+        assert!(seq_after(5, u32::MAX - 5));
+        assert!(!seq_after(u32::MAX - 5, 5));
+        assert!(!seq_after(7, 7));
+    }
+
+    #[test]
+    fn ack_numbers_of_both_ip_versions() {
+        let mut v4 = Vec::new();
+        PacketBuilder::ipv4(APP, SERVER, 64).tcp(1, 2, 3, 100).ack(0xdead_beef).write(&mut v4, b"x").unwrap();
+        assert_eq!(tcp_ack(&v4), Some(0xdead_beef));
+        let mut v6 = Vec::new();
+        PacketBuilder::ipv6([1; 16], [2; 16], 64).tcp(1, 2, 3, 100).ack(7).write(&mut v6, &[]).unwrap();
+        assert_eq!(tcp_ack(&v6), Some(7));
+        let mut syn = Vec::new();
+        PacketBuilder::ipv6([1; 16], [2; 16], 64).tcp(1, 2, 3, 100).syn().write(&mut syn, &[]).unwrap();
+        assert_eq!(tcp_ack(&syn), None);
+        let mut udp = Vec::new();
+        PacketBuilder::ipv4(APP, SERVER, 64).udp(1, 2).write(&mut udp, &[0; 20]).unwrap();
+        assert_eq!(tcp_ack(&udp), None);
+        // Cut before the end of the acknowledgment field: nothing read out of bounds, no number.
+        for cut in 0..20 + 12 {
+            assert_eq!(tcp_ack(&v4[..cut]), None, "cut at {cut}");
+        }
+    }
+}

@@ -23,8 +23,9 @@ STATE=$OUT/live
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-5}
 IDLE_FLOWS=${IDLE_FLOWS:-10000}
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
-PHONEHOME=$TARGET/release/phonehome
-BARE=$TARGET/release/examples/tunrun
+# PHONEHOME and BARE may name other builds, to compare two versions in one run.
+PHONEHOME=${PHONEHOME:-$TARGET/release/phonehome}
+BARE=${BARE:-$TARGET/release/examples/tunrun}
 TUN2PROXY=$(ls "$OUT"/tools/bin/tun2proxy-bin "$OUT"/tools/bin/tun2proxy 2>/dev/null | head -n 1 || true)
 TOOL="python3 $STATE/tool.py"
 

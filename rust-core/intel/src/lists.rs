@@ -243,6 +243,17 @@ impl ListSet {
         self.cidrs.len()
     }
 
+    /// Imports a list in any supported format: AdGuard companiesdb JSON is told from text lists by its
+    /// first character (`{`), which no text list syntax starts with.
+    pub fn import(&mut self, info: ListInfo, text: &str) -> Result<ImportReport, ListError> {
+        let body = text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
+        if body.starts_with('{') {
+            self.import_adguard(info, body, None)
+        } else {
+            self.import_text(info, text)
+        }
+    }
+
     /// Imports a text list; the syntax is recognised per line (hosts, plain domains,
     /// `*.domain`, adblock `||domain^`, CIDR or single addresses, `#`/`!` comments).
     /// On error the entries read so far stay in the set.

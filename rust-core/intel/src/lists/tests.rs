@@ -327,3 +327,15 @@ proptest! {
         let _ = set.match_host("appsflyer.com").count();
     }
 }
+
+#[test]
+fn import_tells_adguard_json_from_text_lists() {
+    let mut set = ListSet::new();
+    let json = "\u{feff}\n  {\"trackers\":{\"t\":{\"name\":\"T\"}},\"trackerDomains\":{\"t.example\":\"t\"}}";
+    let report = set.import(ListInfo::new("adguard", ListCategory::Tracker), json).unwrap_or_default();
+    assert_eq!(report.domains, 1);
+    assert_eq!(set.match_host("a.t.example").next().and_then(|h| h.owner), Some("T"));
+    let report = set.import(ListInfo::new("hosts", ListCategory::Tracker), "0.0.0.0 ads.example\n").unwrap_or_default();
+    assert_eq!((report.domains, set.domain_count()), (1, 2));
+    assert!(matches!(set.import(ListInfo::new("broken", ListCategory::Custom), " {"), Err(ListError::Json(_))));
+}

@@ -21,10 +21,11 @@ pub fn settings(args: &CommonArgs, scan_bytes: usize) -> Result<JudgeSettings> {
 
 pub fn judge(args: &AnalyzeArgs) -> Result<Judge> {
     let settings = settings(&args.common, args.inspect_bytes)?;
-    Judge::from_settings(&settings, lists(&args.lists)?).context("check --watch and --ids")
+    Judge::from_settings(&settings, lists(&args.common.lists)?).context("check --watch and --ids")
 }
 
-fn lists(specs: &[String]) -> Result<ListSet> {
+/// The lists of `--list CATEGORY=PATH` options, imported in order.
+pub fn lists(specs: &[String]) -> Result<ListSet> {
     let mut set = ListSet::new();
     for spec in specs {
         let Some((category, path)) = spec.split_once('=') else {
@@ -40,13 +41,9 @@ fn lists(specs: &[String]) -> Result<ListSet> {
         let path = Path::new(path);
         let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
         let text = read(path)?;
-        let info = ListInfo::new(name, category);
-        let report = if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
-            set.import_adguard(info, &text, None)
-        } else {
-            set.import_text(info, &text)
-        }
-        .with_context(|| format!("cannot import {}", path.display()))?;
+        let report = set
+            .import(ListInfo::new(name, category), &text)
+            .with_context(|| format!("cannot import {}", path.display()))?;
         eprintln!(
             "phonehome: list {}: {} domains, {} networks, {} lines skipped",
             path.display(),

@@ -47,10 +47,6 @@ pub struct AnalyzeArgs {
     /// Client bytes per flow kept for inspection and searched for identifiers.
     #[arg(long, default_value_t = 16 * 1024, value_name = "BYTES")]
     pub inspect_bytes: usize,
-    /// Import a block list: CATEGORY=PATH with CATEGORY tracker, malware, telemetry or custom. Hosts files,
-    /// plain domains, `*.wildcards`, adblock `||domain^`, CIDRs, or AdGuard companiesdb trackers JSON.
-    #[arg(long = "list", value_name = "CATEGORY=PATH")]
-    pub lists: Vec<String>,
     #[command(flatten)]
     pub common: CommonArgs,
 }
@@ -122,6 +118,10 @@ pub struct CommonArgs {
     /// Raise an info alert at the first contact of each app (or client address) with each destination.
     #[arg(long)]
     pub new_destinations: bool,
+    /// Import a block list: CATEGORY=PATH with CATEGORY tracker, malware, telemetry or custom. Hosts files,
+    /// plain domains, `*.wildcards`, adblock `||domain^`, CIDRs, or AdGuard companiesdb trackers JSON.
+    #[arg(long = "list", value_name = "CATEGORY=PATH")]
+    pub lists: Vec<String>,
     /// Rows in each table of the terminal summary.
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub top: usize,

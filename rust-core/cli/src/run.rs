@@ -47,6 +47,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
             countries: args.block_countries.clone(),
             networks: args.block_networks.clone(),
         },
+        lists: crate::knowledge::lists(&common.lists)?,
     };
     // Signals are caught before the engine starts, so none is lost in between.
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]).context("cannot catch SIGINT/SIGTERM")?;

@@ -15,10 +15,17 @@ use phonehome_engine::{AlertRecord, AnalyzerConfig, CsvWriter, FlowRecord, Timeo
 use phonehome_monitor::{BlockRules, Monitor, MonitorConfig, MonitorStats};
 use phonehome_stack::{Limits, ProcNetResolver, StackConfig};
 
+mod history;
+mod lists;
 mod logging;
 mod platform;
 mod records;
 
+pub use history::{
+    AlertItem, AlertKey, AppHistory, Company, DestinationItem, FlowDetail, FlowItem, HistoryCursor, HistoryError,
+    HistoryReader, PageRequest, TimeSpan, TimelinePoint,
+};
+pub use lists::{inspect_list, max_list_bytes, ListFile, ListFileError, ListKind, ListSummary, MAX_LIST_BYTES};
 pub use logging::init_logging;
 pub use platform::{Connection, EngineListener, OwnerLookup, OwnerSource, PlatformError, Protector, Transport};
 pub use records::{Alert, AppTraffic, EngineStats, Flow, Severity};
@@ -56,6 +63,9 @@ pub struct EngineConfig {
     pub block_countries: Vec<String>,
     /// Server networks (CIDR, or single addresses) that are refused.
     pub block_networks: Vec<String>,
+    /// Imported block lists, read by the engine at start; one that cannot be read is left out.
+    #[uniffi(default)]
+    pub lists: Vec<ListFile>,
 }
 
 /// Errors of the engine's API.
@@ -175,6 +185,23 @@ impl Engine {
         self.with_records(records::apps)
     }
 
+    /// Replaces the blocking rules (as in [`EngineConfig`]) while running: new flows follow them at once,
+    /// open ones go on.
+    pub fn set_block_rules(
+        &self,
+        apps: Vec<u32>,
+        domains: Vec<String>,
+        countries: Vec<String>,
+        networks: Vec<String>,
+    ) -> Result<(), EngineError> {
+        match &*self.lock() {
+            State::Running(monitor) => monitor
+                .set_block_rules(&BlockRules { apps, domains, countries, networks })
+                .map_err(|error| EngineError::Config { reason: error.to_string() }),
+            State::Stopped { .. } => Err(EngineError::Stopped),
+        }
+    }
+
     /// Writes the recent flows as RFC 4180 CSV to `fd` (borrowed: the caller closes it); returns the rows.
     pub fn export_flows_csv(&self, fd: i32) -> Result<u64, EngineError> {
         let out = borrow_file(fd)?;
@@ -244,7 +271,7 @@ fn count<T>(items: &[T]) -> u64 {
 }
 
 /// A file of our own on the caller's fd, so the caller may close its `ParcelFileDescriptor` independently.
-fn borrow_file(fd: i32) -> Result<File, EngineError> {
+pub(crate) fn borrow_file(fd: i32) -> Result<File, EngineError> {
     if fd < 0 {
         return Err(EngineError::Config { reason: format!("export fd {fd}") });
     }
@@ -285,6 +312,7 @@ fn monitor_config(config: &EngineConfig) -> Result<MonitorConfig, EngineError> {
             countries: config.block_countries.clone(),
             networks: config.block_networks.clone(),
         },
+        lists: lists::load(&config.lists),
     })
 }
 

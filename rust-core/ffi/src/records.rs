@@ -156,6 +156,8 @@ pub struct EngineStats {
     pub tcp_flows_open: u64,
     pub datagram_flows_open: u64,
     pub connect_failures: u64,
+    /// New flows refused by the blocking rules.
+    pub flows_blocked: u64,
     pub flows_finished: u64,
     pub alerts: u64,
     /// Records the history store could not keep up with.
@@ -173,6 +175,7 @@ impl From<&MonitorStats> for EngineStats {
             tcp_flows_open: s.stack.tcp_flows,
             datagram_flows_open: s.stack.datagram_flows,
             connect_failures: s.stack.connect_failures,
+            flows_blocked: s.stack.flows_blocked,
             flows_finished: s.flows_finished,
             alerts: s.alerts,
             history_dropped: s.store_dropped,

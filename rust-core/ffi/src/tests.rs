@@ -67,7 +67,7 @@ fn stopped(flows: Vec<FlowRecord>, alerts: Vec<AlertRecord>) -> Engine {
     Engine { state: Mutex::new(State::Stopped { flows, alerts, stats: MonitorStats::default() }) }
 }
 
-fn config() -> EngineConfig {
+pub(crate) fn config() -> EngineConfig {
     EngineConfig {
         mtu: 9000,
         virtual_dns: Some("10.111.222.3".into()),
@@ -83,6 +83,7 @@ fn config() -> EngineConfig {
         block_domains: vec!["tracker.example".into()],
         block_countries: vec!["RU".into()],
         block_networks: vec!["192.0.2.0/24".into()],
+        lists: Vec::new(),
     }
 }
 
@@ -225,6 +226,8 @@ fn exports_reject_bad_fds_and_a_stopped_engine_stays_stopped() {
     assert!(matches!(engine.export_flows_csv(-1), Err(EngineError::Config { .. })));
     assert!(matches!(engine.export_alerts_jsonl(i32::MAX), Err(EngineError::Export { .. })));
     assert!(matches!(engine.stop(), Err(EngineError::Stopped)));
+    let rules = engine.set_block_rules(vec![1], Vec::new(), Vec::new(), vec!["192.0.2.0/24".into()]);
+    assert!(matches!(rules, Err(EngineError::Stopped)));
     assert!(!engine.is_running());
     assert_eq!(engine.stats(), EngineStats::default());
     assert!(engine.recent_flows(10).is_empty());

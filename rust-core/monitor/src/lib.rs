@@ -10,7 +10,7 @@ use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -33,7 +33,7 @@ const RECENT_CAPACITY: usize = 5_000;
 const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Everything a monitor needs, in one record (one FFI call, no long argument lists).
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct MonitorConfig {
     pub stack: StackConfig,
     pub analyzer: AnalyzerConfig,
@@ -46,8 +46,10 @@ pub struct MonitorConfig {
     pub store: Option<PathBuf>,
     /// Also keep every packet in the store, with its app, for pcapng export.
     pub keep_packets: bool,
-    /// New flows to refuse (empty: none).
+    /// New flows to refuse (empty: none); [`Monitor::set_block_rules`] replaces them while running.
     pub block: BlockRules,
+    /// Imported tracker, malware, telemetry and custom lists: their hits raise alerts.
+    pub lists: phonehome_intel::ListSet,
 }
 
 /// What to block: a new flow is refused when any rule matches it.
@@ -130,20 +132,27 @@ fn in_domain(name: &str, domain: &str) -> bool {
     tail.is_some_and(|tail| tail.eq_ignore_ascii_case(domain)) && head.is_some_and(|h| h.is_empty() || h.ends_with('.'))
 }
 
-/// The stack's [`FlowPolicy`]: the rules, with the analyzer's DNS names for domain rules.
+/// The stack's [`FlowPolicy`]: the rules (replaceable while running), with the analyzer's DNS names for
+/// domain rules.
 struct Blocker {
-    rules: CompiledRules,
+    rules: Arc<RwLock<CompiledRules>>,
     shared: Arc<Mutex<Shared>>,
+}
+
+impl Blocker {
+    fn rules(&self) -> std::sync::RwLockReadGuard<'_, CompiledRules> {
+        self.rules.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
 }
 
 impl FlowPolicy for Blocker {
     fn allows_destination(&self, _proto: u8, _client: SocketAddr, server: SocketAddr) -> bool {
         let name = || relock(&self.shared).analyzer.name_of(server.ip(), phonehome_engine::Timestamp(now()));
-        !self.rules.refuses_destination(server.ip(), name)
+        !self.rules().refuses_destination(server.ip(), name)
     }
 
     fn allows(&self, _proto: u8, _client: SocketAddr, _server: SocketAddr, uid: Option<u32>) -> bool {
-        !self.rules.refuses_app(uid)
+        !self.rules().refuses_app(uid)
     }
 }
 
@@ -328,6 +337,17 @@ impl PacketObserver for Observer {
     }
 }
 
+/// The engine's judge for `config`'s settings; its watchlist, identifiers and lists move into the judge.
+fn judge(config: &mut MonitorConfig) -> Result<Judge, MonitorError> {
+    let settings = JudgeSettings {
+        watchlist: std::mem::take(&mut config.watchlist),
+        identifiers_toml: config.identifiers_toml.take(),
+        scan_bytes: config.analyzer.client_bytes,
+        alert_new_destinations: config.alert_new_destinations,
+    };
+    Ok(Judge::from_settings(&settings, std::mem::take(&mut config.lists))?)
+}
+
 /// A running monitor; stop it to flush every open flow.
 pub struct Monitor {
     stack: RunningStack,
@@ -337,6 +357,8 @@ pub struct Monitor {
     sweeping: Arc<AtomicBool>,
     sweeper: JoinHandle<()>,
     events: JoinHandle<()>,
+    /// The blocking rules the stack's policy reads.
+    rules: Arc<RwLock<CompiledRules>>,
 }
 
 impl Monitor {
@@ -350,14 +372,9 @@ impl Monitor {
         listener: Box<dyn EventListener>,
         pcap: Option<Box<dyn Write + Send>>,
     ) -> Result<Monitor, MonitorError> {
-        let rules = CompiledRules::new(&config.block)?;
-        let settings = JudgeSettings {
-            watchlist: config.watchlist,
-            identifiers_toml: config.identifiers_toml,
-            scan_bytes: config.analyzer.client_bytes,
-            alert_new_destinations: config.alert_new_destinations,
-        };
-        let mut judge = Judge::from_settings(&settings, phonehome_intel::ListSet::new())?;
+        let mut config = config;
+        let rules = Arc::new(RwLock::new(CompiledRules::new(&config.block)?));
+        let mut judge = judge(&mut config)?;
         // The live engine must never wait for the disk: a full queue drops records and counts them.
         let store_config = StoreConfig { keep_packets: config.keep_packets, ..StoreConfig::default() };
         let store = config.store.as_ref().map(|path| Store::open(path, store_config)).transpose()?;
@@ -392,11 +409,9 @@ impl Monitor {
             pcap_error: None,
         }));
         let observer = Box::new(Observer { shared: Arc::clone(&shared), names, name_cache: HashMap::new() });
-        let mut stack = Stack::new(config.stack, tun, protector, resolver, observer)?;
-        if !config.block.is_empty() {
-            stack = stack.with_policy(Box::new(Blocker { rules, shared: Arc::clone(&shared) }));
-        }
-        let stack = stack.spawn()?;
+        let blocker = Blocker { rules: Arc::clone(&rules), shared: Arc::clone(&shared) };
+        let stack =
+            Stack::new(config.stack, tun, protector, resolver, observer)?.with_policy(Box::new(blocker)).spawn()?;
         let sweeping = Arc::new(AtomicBool::new(true));
         let sweeper = {
             let (shared, sweeping) = (Arc::clone(&shared), Arc::clone(&sweeping));
@@ -412,7 +427,14 @@ impl Monitor {
                 })
                 .map_err(|source| phonehome_stack::StackError::Io { what: "spawning the sweeper", source })?
         };
-        Ok(Monitor { stack, store, shared, recent, sweeping, sweeper, events })
+        Ok(Monitor { stack, store, shared, recent, sweeping, sweeper, events, rules })
+    }
+
+    /// Replaces the blocking rules; new flows follow them at once, open ones go on.
+    pub fn set_block_rules(&self, rules: &BlockRules) -> Result<(), MonitorError> {
+        let compiled = CompiledRules::new(rules)?;
+        *self.rules.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = compiled;
+        Ok(())
     }
 
     pub fn stats(&self) -> MonitorStats {
@@ -540,6 +562,70 @@ mod tests {
             let subdomain = format!("a.{lower}");
             proptest::prop_assert!(in_domain(&subdomain, &lower) || lower.is_empty());
         }
+    }
+
+    /// Finished flows and alerts, kept.
+    #[derive(Default)]
+    struct Collected {
+        flows: Vec<FlowRecord>,
+        alerts: Vec<AlertRecord>,
+    }
+
+    impl FlowSink for Collected {
+        fn flow_ended(&mut self, record: FlowRecord) {
+            self.flows.push(record);
+        }
+        fn alert(&mut self, alert: AlertRecord) {
+            self.alerts.push(alert);
+        }
+    }
+
+    fn config_with(lists: phonehome_intel::ListSet) -> MonitorConfig {
+        MonitorConfig {
+            stack: StackConfig {
+                mtu: 1500,
+                virtual_dns: None,
+                upstream_dns: "127.0.0.53:53".parse().expect("addr"),
+                limits: phonehome_stack::Limits::default(),
+            },
+            analyzer: AnalyzerConfig::default(),
+            identifiers_toml: None,
+            watchlist: Vec::new(),
+            alert_new_destinations: false,
+            store: None,
+            keep_packets: false,
+            block: BlockRules::default(),
+            lists,
+        }
+    }
+
+    /// The alerts of one UDP datagram from the phone to `server`, judged with `config`'s settings.
+    fn alerts_of_datagram_to(server: [u8; 4], mut config: MonitorConfig) -> Vec<AlertRecord> {
+        let judge = judge(&mut config).expect("judge");
+        let mut analyzer = Analyzer::with_judge(config.analyzer, judge);
+        let mut packet = Vec::new();
+        etherparse::PacketBuilder::ipv4([10, 0, 0, 2], server, 64)
+            .udp(40_000, 4_000)
+            .write(&mut packet, b"hello")
+            .expect("packet");
+        let mut sink = Collected::default();
+        analyzer.process_ip(phonehome_engine::Timestamp(Duration::from_secs(1)), &packet, &mut sink);
+        analyzer.finish(&mut sink);
+        assert_eq!(sink.flows.len(), 1, "one flow");
+        sink.alerts
+    }
+
+    #[test]
+    fn list_hits_of_the_configured_lists_raise_alerts() {
+        let mut lists = phonehome_intel::ListSet::new();
+        let info = phonehome_intel::ListInfo::new("bad networks", phonehome_intel::ListCategory::Malware);
+        lists.import_text(info, "# C2 hosting\n192.0.2.0/24\n").expect("import");
+        let alerts = alerts_of_datagram_to([192, 0, 2, 9], config_with(lists));
+        let kinds: Vec<_> = alerts.iter().map(|a| a.kind).collect();
+        assert_eq!(kinds, [phonehome_intel::AlertKind::Malware], "{alerts:?}");
+        assert!(alerts.iter().all(|a| a.evidence.contains("bad networks")), "{alerts:?}");
+        let unlisted = alerts_of_datagram_to([198, 51, 100, 9], config_with(phonehome_intel::ListSet::new()));
+        assert!(unlisted.iter().all(|a| a.kind != phonehome_intel::AlertKind::Malware), "{unlisted:?}");
     }
 
     #[test]

@@ -773,7 +773,7 @@ impl Stack {
             Ok(bridge) => bridge,
             Err(e) => {
                 log::warn!("no memory for a TCP flow's buffers: {e}");
-                return self.abort_tcp(now, token);
+                return self.fail_connect(token, &e);
             }
         };
         let socket = bridge.socket();

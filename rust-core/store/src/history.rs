@@ -5,10 +5,10 @@ use std::path::Path;
 use phonehome_engine::record::AlertRecord;
 use phonehome_engine::FlowRecord;
 use phonehome_intel::Severity;
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::row::{alert_from_row, flow_from_row, ALERT_SELECT, FLOW_SELECT};
-use crate::{schema, StoreError};
+use crate::{schema, FlowExtras, StoreError};
 
 /// Which records a query or export takes; every field narrows it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -77,8 +77,13 @@ pub struct DestinationSummary {
     pub flows: u64,
     pub bytes: u64,
     pub country: Option<String>,
+    /// Network (autonomous system) of its latest server address.
+    pub asn: Option<u32>,
+    pub as_org: Option<String>,
     /// When the app first reached it, microseconds since the epoch.
     pub first_us: i64,
+    /// When the app last reached it, microseconds since the epoch.
+    pub last_us: i64,
 }
 
 /// Flows and bytes of one app in one time bucket of the timeline.
@@ -90,6 +95,93 @@ pub struct TimelineBucket {
     pub flows: u64,
     pub bytes: u64,
     pub alerts: u64,
+}
+
+/// Where a newest-first page ended: the next page holds the records strictly older than it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cursor {
+    /// Start of the last record shown, microseconds since the epoch.
+    pub ts_us: i64,
+    /// Row id of the last record shown (orders records that start in the same microsecond).
+    pub id: i64,
+}
+
+/// A flow as kept: its row, its start and what its record does not carry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredFlow {
+    pub id: i64,
+    pub ts_us: i64,
+    pub last_us: i64,
+    pub record: FlowRecord,
+    pub extras: FlowExtras,
+}
+
+impl StoredFlow {
+    /// The cursor that pages on after this flow.
+    pub fn cursor(&self) -> Cursor {
+        Cursor { ts_us: self.ts_us, id: self.id }
+    }
+}
+
+/// An alert as kept, with its row and time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredAlert {
+    pub id: i64,
+    pub ts_us: i64,
+    pub record: AlertRecord,
+}
+
+impl StoredAlert {
+    /// The cursor that pages on after this alert.
+    pub fn cursor(&self) -> Cursor {
+        Cursor { ts_us: self.ts_us, id: self.id }
+    }
+}
+
+/// The addresses, ports and transport that identify one connection (as the records write them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tuple<'a> {
+    pub proto: &'a str,
+    pub src_ip: &'a str,
+    pub src_port: u16,
+    pub dst_ip: &'a str,
+    pub dst_port: u16,
+}
+
+/// How far back a flow may have started before one of its alerts: bounds the search for it.
+const LONGEST_FLOW_US: i64 = 24 * 3600 * 1_000_000;
+
+/// The flow columns [`stored_flow`] reads after [`FLOW_SELECT`].
+const STORED_FLOW_SELECT: &str = "id, ts_us, last_us, dns_names, evidence";
+/// Index of the first column after [`FLOW_SELECT`].
+const FLOW_COLUMNS: usize = 29;
+/// Index of the first column after [`ALERT_SELECT`].
+const ALERT_COLUMNS: usize = 18;
+
+fn stored_flow(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredFlow> {
+    let dns_names: Option<String> = row.get(FLOW_COLUMNS + 3)?;
+    let evidence: Option<String> = row.get(FLOW_COLUMNS + 4)?;
+    Ok(StoredFlow {
+        record: flow_from_row(row)?,
+        id: row.get(FLOW_COLUMNS)?,
+        ts_us: row.get(FLOW_COLUMNS + 1)?,
+        last_us: row.get(FLOW_COLUMNS + 2)?,
+        // The writer joins these with `;` and newlines (see `StoreSink::record_flow`).
+        extras: FlowExtras {
+            dns_names: dns_names.map(|names| names.split(';').map(str::to_owned).collect()).unwrap_or_default(),
+            evidence: evidence.map(|lines| lines.lines().map(str::to_owned).collect()).unwrap_or_default(),
+        },
+    })
+}
+
+fn stored_alert(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredAlert> {
+    Ok(StoredAlert { record: alert_from_row(row)?, id: row.get(ALERT_COLUMNS)?, ts_us: row.get(ALERT_COLUMNS + 1)? })
+}
+
+/// The bound parameters of a newest-first page: app key, cursor and limit.
+fn page_parameters(before: Option<Cursor>, limit: u32) -> (i64, i64, u32) {
+    let before = before.unwrap_or(Cursor { ts_us: i64::MAX, id: i64::MAX });
+    (before.ts_us, before.id, limit)
 }
 
 /// A read-only view of a store.
@@ -203,8 +295,8 @@ impl History {
     /// An app's `limit` destinations with the most bytes.
     pub fn top_destinations(&self, app_key: &str, limit: u32) -> Result<Vec<DestinationSummary>, StoreError> {
         let mut statement = self.connection.prepare_cached(
-            "SELECT destination, flows, bytes_out + bytes_in, country, first_us FROM destinations WHERE app_key = ?1
-             ORDER BY bytes_out + bytes_in DESC, flows DESC, destination LIMIT ?2",
+            "SELECT destination, flows, bytes_out + bytes_in, country, asn, as_org, first_us, last_us FROM destinations
+             WHERE app_key = ?1 ORDER BY bytes_out + bytes_in DESC, flows DESC, destination LIMIT ?2",
         )?;
         let rows = statement.query_map(params![app_key, limit], |row| {
             Ok(DestinationSummary {
@@ -212,7 +304,10 @@ impl History {
                 flows: unsigned(row.get(1)?),
                 bytes: unsigned(row.get(2)?),
                 country: row.get(3)?,
-                first_us: row.get(4)?,
+                asn: row.get(4)?,
+                as_org: row.get(5)?,
+                first_us: row.get(6)?,
+                last_us: row.get(7)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -253,14 +348,37 @@ impl History {
 
     /// Flows, bytes and alerts per app and time bucket (`bucket_us` wide, from `start_us`).
     pub fn timeline(&self, start_us: i64, bucket_us: i64) -> Result<Vec<TimelineBucket>, StoreError> {
-        let mut statement = self.connection.prepare(
+        self.buckets(None, start_us, bucket_us, i64::MAX)
+    }
+
+    /// One app's flows, bytes and alerts in `buckets` time buckets of `bucket_us` from `start_us` (empty ones left out).
+    pub fn app_timeline(
+        &self,
+        app_key: &str,
+        start_us: i64,
+        bucket_us: i64,
+        buckets: u32,
+    ) -> Result<Vec<TimelineBucket>, StoreError> {
+        let end_us = start_us.saturating_add(bucket_us.max(1).saturating_mul(i64::from(buckets)));
+        self.buckets(Some(app_key), start_us, bucket_us, end_us)
+    }
+
+    fn buckets(
+        &self,
+        app_key: Option<&str>,
+        start_us: i64,
+        bucket_us: i64,
+        end_us: i64,
+    ) -> Result<Vec<TimelineBucket>, StoreError> {
+        let mut statement = self.connection.prepare_cached(
             "SELECT app_key, bucket, sum(flows), sum(bytes), sum(alerts) FROM (
                SELECT app_key, (ts_us - ?1) / ?2 AS bucket, 1 AS flows, bytes_out + bytes_in AS bytes, 0 AS alerts
-               FROM flows WHERE ts_us >= ?1
-               UNION ALL SELECT app_key, (ts_us - ?1) / ?2, 0, 0, 1 FROM alerts WHERE ts_us >= ?1)
+               FROM flows WHERE ts_us >= ?1 AND ts_us < ?3 AND (?4 IS NULL OR app_key = ?4)
+               UNION ALL SELECT app_key, (ts_us - ?1) / ?2, 0, 0, 1 FROM alerts
+               WHERE ts_us >= ?1 AND ts_us < ?3 AND (?4 IS NULL OR app_key = ?4))
              GROUP BY app_key, bucket ORDER BY app_key, bucket",
         )?;
-        let rows = statement.query_map(params![start_us, bucket_us.max(1)], |row| {
+        let rows = statement.query_map(params![start_us, bucket_us.max(1), end_us, app_key], |row| {
             Ok(TimelineBucket {
                 app_key: row.get(0)?,
                 bucket: u32::try_from(row.get::<_, i64>(1)?).unwrap_or(u32::MAX),
@@ -272,8 +390,288 @@ impl History {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Up to `limit` flows (of one app, or all), newest first, starting strictly before `before`.
+    pub fn flows_page(
+        &self,
+        app_key: Option<&str>,
+        before: Option<Cursor>,
+        limit: u32,
+    ) -> Result<Vec<StoredFlow>, StoreError> {
+        let mut statement = self.connection.prepare_cached(&format!(
+            "SELECT {FLOW_SELECT}, {STORED_FLOW_SELECT} FROM flows WHERE (?1 IS NULL OR app_key = ?1)
+             AND (ts_us, id) < (?2, ?3) ORDER BY ts_us DESC, id DESC LIMIT ?4"
+        ))?;
+        let (ts_us, id, limit) = page_parameters(before, limit);
+        let rows = statement.query_map(params![app_key, ts_us, id, limit], stored_flow)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Up to `limit` alerts (of one app, or all), newest first, raised strictly before `before`.
+    pub fn alerts_page(
+        &self,
+        app_key: Option<&str>,
+        before: Option<Cursor>,
+        limit: u32,
+    ) -> Result<Vec<StoredAlert>, StoreError> {
+        let mut statement = self.connection.prepare_cached(&format!(
+            "SELECT {ALERT_SELECT}, id, ts_us FROM alerts WHERE (?1 IS NULL OR app_key = ?1)
+             AND (ts_us, id) < (?2, ?3) ORDER BY ts_us DESC, id DESC LIMIT ?4"
+        ))?;
+        let (ts_us, id, limit) = page_parameters(before, limit);
+        let rows = statement.query_map(params![app_key, ts_us, id, limit], stored_alert)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The flow kept under row `id`, if retention has not removed it.
+    pub fn flow(&self, id: i64) -> Result<Option<StoredFlow>, StoreError> {
+        let mut statement = self
+            .connection
+            .prepare_cached(&format!("SELECT {FLOW_SELECT}, {STORED_FLOW_SELECT} FROM flows WHERE id = ?1"))?;
+        Ok(statement.query_row([id], stored_flow).optional()?)
+    }
+
+    /// The latest flow of `tuple` that started at or before `at_us` (and at most a day before): an alert's flow.
+    pub fn flow_at(&self, tuple: Tuple<'_>, at_us: i64) -> Result<Option<StoredFlow>, StoreError> {
+        let mut statement = self.connection.prepare_cached(&format!(
+            "SELECT {FLOW_SELECT}, {STORED_FLOW_SELECT} FROM flows WHERE ts_us BETWEEN ?6 AND ?7 AND proto = ?1
+             AND src_ip = ?2 AND src_port = ?3 AND dst_ip = ?4 AND dst_port = ?5 ORDER BY ts_us DESC, id DESC LIMIT 1"
+        ))?;
+        let Tuple { proto, src_ip, src_port, dst_ip, dst_port } = tuple;
+        let since = at_us.saturating_sub(LONGEST_FLOW_US);
+        Ok(statement
+            .query_row(params![proto, src_ip, src_port, dst_ip, dst_port, since, at_us], stored_flow)
+            .optional()?)
+    }
+
+    /// Up to `limit` alerts about `tuple` raised from `from_us` to `to_us` inclusive, oldest first.
+    pub fn alerts_of(
+        &self,
+        tuple: Tuple<'_>,
+        from_us: i64,
+        to_us: i64,
+        limit: u32,
+    ) -> Result<Vec<StoredAlert>, StoreError> {
+        let mut statement = self.connection.prepare_cached(&format!(
+            "SELECT {ALERT_SELECT}, id, ts_us FROM alerts WHERE ts_us BETWEEN ?6 AND ?7 AND proto = ?1 AND src_ip = ?2
+             AND src_port = ?3 AND dst_ip = ?4 AND dst_port = ?5 ORDER BY ts_us, id LIMIT ?8"
+        ))?;
+        let Tuple { proto, src_ip, src_port, dst_ip, dst_port } = tuple;
+        let rows = statement
+            .query_map(params![proto, src_ip, src_port, dst_ip, dst_port, from_us, to_us, limit], stored_alert)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// SQLite's own consistency check: `"ok"` when the file is sound.
     pub fn integrity_check(&self) -> Result<String, StoreError> {
         Ok(self.connection.query_row("PRAGMA integrity_check", [], |row| row.get(0))?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use phonehome_engine::{HostSource, Proto, L7};
+    use phonehome_intel::AlertKind;
+
+    use super::*;
+    use crate::{format_micros, Store, StoreConfig};
+
+    /// 2026-11-21T12:00:00Z.
+    const T0: i64 = 1_795_262_400_000_000;
+    const SECOND: i64 = 1_000_000;
+
+    fn flow(uid: u32, host: &str, src_port: u16, start_s: i64) -> FlowRecord {
+        FlowRecord {
+            first_seen: format_micros(T0 + start_s * SECOND),
+            last_seen: format_micros(T0 + (start_s + 2) * SECOND),
+            proto: Proto::Tcp,
+            src_ip: "10.0.0.2".parse().expect("ip"),
+            src_port,
+            dst_ip: "203.0.113.7".parse().expect("ip"),
+            dst_port: 80,
+            uid: Some(uid),
+            app: Some(format!("app{uid}")),
+            l7: Some(L7::Http),
+            host: Some(host.to_owned()),
+            host_source: Some(HostSource::Http),
+            country: Some("CN".into()),
+            asn: Some(4134),
+            as_org: Some("CHINANET-BACKBONE".into()),
+            bytes_out: 100,
+            packets_out: 2,
+            bytes_in: 300,
+            packets_in: 3,
+            severity: None,
+            flags: String::new(),
+            tcp_state: Some("closed"),
+            tls_version: None,
+            alpn: None,
+            ja4: None,
+            ech: None,
+            http_method: Some("GET".into()),
+            http_path: Some("/".into()),
+            user_agent: None,
+        }
+    }
+
+    fn leak(on: &FlowRecord, offset_us: i64) -> AlertRecord {
+        let start = crate::parse_timestamp_micros(&on.first_seen).expect("time");
+        AlertRecord {
+            ts: format_micros(start + offset_us),
+            severity: Severity::High,
+            kind: AlertKind::IdentifierLeak,
+            proto: on.proto,
+            src_ip: on.src_ip,
+            src_port: on.src_port,
+            dst_ip: on.dst_ip,
+            dst_port: on.dst_port,
+            uid: on.uid,
+            app: on.app.clone(),
+            host: on.host.clone(),
+            country: on.country.clone(),
+            asn: on.asn,
+            as_org: on.as_org.clone(),
+            identifier: Some("imei".into()),
+            encoding: Some("plain".into()),
+            evidence: "imei=[redacted] in the HTTP path".into(),
+            owner: None,
+        }
+    }
+
+    /// Five flows of uid 1 a minute apart (two in the same second), one of uid 2, and a leak on uid 1's third.
+    fn store() -> (tempfile::TempDir, History, Vec<FlowRecord>) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("history.sqlite");
+        let store = Store::open(&path, StoreConfig::default()).expect("open");
+        let mut sink = store.sink().expect("sink");
+        let mut flows: Vec<FlowRecord> =
+            (0..5).map(|i| flow(1, &format!("h{i}.example"), 40_000 + i as u16, i * 60)).collect();
+        flows[4].first_seen = flows[3].first_seen.clone();
+        flows.push(flow(2, "other.example", 50_000, 30));
+        for (i, record) in flows.iter().enumerate() {
+            let extras = if i == 2 {
+                FlowExtras {
+                    dns_names: vec!["h2.example".into(), "alias.example".into()],
+                    evidence: vec!["one".into(), "two".into()],
+                }
+            } else {
+                FlowExtras::default()
+            };
+            sink.record_flow(record.clone(), extras);
+        }
+        sink.record_alert(leak(&flows[2], SECOND));
+        sink.flush().expect("flush");
+        drop(sink);
+        store.close();
+        (dir, History::open(&path).expect("history"), flows)
+    }
+
+    fn tuple(record: &FlowRecord) -> (String, String, String) {
+        (record.proto.as_str().to_owned(), record.src_ip.to_string(), record.dst_ip.to_string())
+    }
+
+    #[test]
+    fn flow_pages_are_newest_first_disjoint_and_complete() {
+        let (_dir, history, flows) = store();
+        let mut seen = Vec::new();
+        let mut before = None;
+        loop {
+            let page = history.flows_page(Some("uid:1"), before, 2).expect("page");
+            assert!(page.len() <= 2);
+            let Some(last) = page.last() else { break };
+            before = Some(last.cursor());
+            seen.extend(page);
+        }
+        let ports: Vec<u16> = seen.iter().map(|flow| flow.record.src_port).collect();
+        // Flows 3 and 4 start in the same microsecond: the later row comes first.
+        assert_eq!(ports, [40_004, 40_003, 40_002, 40_001, 40_000]);
+        assert!(seen.windows(2).all(|pair| (pair[0].ts_us, pair[0].id) > (pair[1].ts_us, pair[1].id)));
+        assert_eq!(history.flows_page(None, None, 100).expect("all").len(), flows.len());
+        assert!(history.flows_page(Some("uid:3"), None, 100).expect("none").is_empty());
+        assert!(history.flows_page(None, None, 0).expect("zero").is_empty());
+    }
+
+    #[test]
+    fn a_flow_reads_back_whole_with_its_extras_and_alert() {
+        let (_dir, history, flows) = store();
+        let listed = history.flows_page(Some("uid:1"), None, 10).expect("page");
+        let third = listed.iter().find(|flow| flow.record.src_port == 40_002).expect("third");
+        let stored = history.flow(third.id).expect("query").expect("kept");
+        assert_eq!(stored.record, flows[2]);
+        assert_eq!(stored.extras.dns_names, ["h2.example", "alias.example"]);
+        assert_eq!(stored.extras.evidence, ["one", "two"]);
+        assert_eq!(stored.last_us - stored.ts_us, 2 * SECOND);
+        assert_eq!(history.flow(i64::MAX).expect("query"), None);
+
+        let alert = leak(&flows[2], SECOND);
+        let (proto, src_ip, dst_ip) = tuple(&flows[2]);
+        let key = Tuple { proto: &proto, src_ip: &src_ip, src_port: 40_002, dst_ip: &dst_ip, dst_port: 80 };
+        let at = crate::parse_timestamp_micros(&alert.ts).expect("time");
+        assert_eq!(history.flow_at(key, at).expect("query").map(|flow| flow.id), Some(third.id));
+        assert_eq!(history.flow_at(key, stored.ts_us - 1).expect("before it started"), None);
+        let alerts = history.alerts_of(key, stored.ts_us, stored.last_us, 10).expect("alerts");
+        assert_eq!(alerts.iter().map(|alert| &alert.record).collect::<Vec<_>>(), [&alert]);
+        let other = Tuple { src_port: 40_001, ..key };
+        assert!(history.alerts_of(other, stored.ts_us, stored.last_us, 10).expect("alerts").is_empty());
+    }
+
+    #[test]
+    fn alert_pages_filter_by_app() {
+        let (_dir, history, flows) = store();
+        let all = history.alerts_page(None, None, 10).expect("all");
+        assert_eq!(all.iter().map(|alert| alert.record.clone()).collect::<Vec<_>>(), [leak(&flows[2], SECOND)]);
+        assert_eq!(history.alerts_page(Some("uid:1"), None, 10).expect("uid 1").len(), 1);
+        assert!(history.alerts_page(Some("uid:2"), None, 10).expect("uid 2").is_empty());
+        assert!(history.alerts_page(None, Some(all[0].cursor()), 10).expect("after the last").is_empty());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+        /// Whatever the start times (ties included) and page sizes, paging yields each of an app's flows once, newest first.
+        #[test]
+        fn paging_visits_every_flow_once_in_order(
+            starts in proptest::collection::vec((0i64..20, 1u32..4), 0..40),
+            page_size in 1u32..7,
+        ) {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let path = dir.path().join("history.sqlite");
+            let store = Store::open(&path, StoreConfig::default()).expect("open");
+            let mut sink = store.sink().expect("sink");
+            for (port, (start_s, uid)) in (0u16..).zip(&starts) {
+                sink.record_flow(flow(*uid, "h.example", port, *start_s), FlowExtras::default());
+            }
+            sink.flush().expect("flush");
+            let history = History::open(&path).expect("history");
+            let mut expected: Vec<(i64, u16)> =
+                starts.iter().zip(0u16..).filter(|((_, uid), _)| *uid == 1).map(|((start_s, _), port)| (*start_s, port)).collect();
+            // Rows are inserted in port order, so a later port has a larger row id.
+            expected.sort_by(|a, b| b.cmp(a));
+            let mut seen = Vec::new();
+            let mut before = None;
+            loop {
+                let page = history.flows_page(Some("uid:1"), before, page_size).expect("page");
+                proptest::prop_assert!(page.len() <= page_size as usize);
+                let Some(last) = page.last() else { break };
+                before = Some(last.cursor());
+                seen.extend(page.iter().map(|flow| ((flow.ts_us - T0) / SECOND, flow.record.src_port)));
+            }
+            proptest::prop_assert_eq!(seen, expected);
+        }
+    }
+
+    #[test]
+    fn app_timeline_and_destinations_cover_one_app() {
+        let (_dir, history, _) = store();
+        // Three one-minute buckets: flows at 0, 60 and 120 s (with the leak); the two at 180 s are past the end.
+        let buckets = history.app_timeline("uid:1", T0, 60 * SECOND, 3).expect("timeline");
+        let shape: Vec<(u32, u64, u64, u64)> = buckets.iter().map(|b| (b.bucket, b.flows, b.bytes, b.alerts)).collect();
+        assert_eq!(shape, [(0, 1, 400, 0), (1, 1, 400, 0), (2, 1, 400, 1)]);
+        assert!(buckets.iter().all(|bucket| bucket.app_key == "uid:1"));
+        assert!(history.app_timeline("uid:1", T0, 0, 0).expect("no buckets").is_empty());
+
+        let destinations = history.top_destinations("uid:1", 2).expect("destinations");
+        assert_eq!(destinations.len(), 2);
+        let first = destinations.first().expect("one");
+        assert_eq!((first.asn, first.as_org.as_deref()), (Some(4134), Some("CHINANET-BACKBONE")));
+        assert!(first.first_us <= first.last_us);
     }
 }

@@ -21,7 +21,10 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 pub use error::StoreError;
-pub use history::{AppSummary, CountryNetwork, DestinationSummary, Filter, History, TimelineBucket};
+pub use history::{
+    AppSummary, CountryNetwork, Cursor, DestinationSummary, Filter, History, StoredAlert, StoredFlow, TimelineBucket,
+    Tuple,
+};
 pub use report::{human_bytes, Report};
 pub use sink::{FlowExtras, StoreSink, StoreStats};
 pub use time::{format_micros, parse_time_bound, parse_timestamp_micros, Bound};

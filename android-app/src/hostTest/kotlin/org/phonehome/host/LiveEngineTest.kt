@@ -16,6 +16,8 @@ import org.phonehome.core.Engine
 import org.phonehome.core.EngineConfig
 import org.phonehome.core.EngineException
 import org.phonehome.core.Flow
+import org.phonehome.core.HistoryReader
+import org.phonehome.core.PageRequest
 import org.phonehome.core.OwnerSource
 import org.phonehome.core.Severity
 import org.phonehome.core.Transport
@@ -45,6 +47,7 @@ class LiveEngineTest {
     private val alerts = CopyOnWriteArrayList<Alert>()
     private val asked = CopyOnWriteArrayList<Connection>()
     private var engine: Engine? = null
+    private val historyDir = kotlin.io.path.createTempDirectory("phonehome-history").toFile()
 
     @Before
     fun topology() {
@@ -73,6 +76,7 @@ class LiveEngineTest {
         runCatching { engine?.takeIf { it.isRunning() }?.stop() }
         engine?.destroy()
         for (ns in listOf(phone, internet)) runCatching { ip("netns", "del", ns) }
+        historyDir.deleteRecursively()
     }
 
     @Test
@@ -100,7 +104,7 @@ class LiveEngineTest {
             watchedCountries = listOf("CN"),
             alertNewDestinations = false,
             flowIdleSeconds = 1u,
-            historyPath = null,
+            historyPath = File(historyDir, "history.sqlite").path,
             keepPackets = false,
             blockApps = emptyList(),
             blockDomains = emptyList(),
@@ -152,10 +156,47 @@ class LiveEngineTest {
         val jsonl = export { fd -> engine.exportAlertsJsonl(fd) }
         assertTrue(jsonl, jsonl.lines().any { it.contains("\"kind\":\"identifier_leak\"") && !it.contains(IMEI) })
 
+        // The views' reader, opened while the engine writes (WAL): the HTTP flow arrives within a commit interval.
+        val history = HistoryReader.open(config.historyPath!!)
+        val appKey = "uid:$APP_UID"
+        fun stored() = history.flows(PageRequest(appKey, null, 100u)).firstOrNull { it.flow.l7 == "HTTP" }
+        while (stored() == null && System.nanoTime() < deadline) Thread.sleep(200)
+        assertEquals(web, stored()?.flow ?: error("the running engine's history has no HTTP flow"))
+
+        // A block set from a flow's screen reaches the running engine: the next connection is refused at once
+        // (curl exit 7, the engine's RST), without a restart.
+        engine.setBlockRules(emptyList(), emptyList(), emptyList(), listOf("$SERVER/32"))
+        val (code, output) = curl("http://$SERVER:$HTTP_PORT/again", HOST)
+        assertEquals("curl: $output", 7, code)
+        assertTrue("${engine.stats()}", engine.stats().flowsBlocked >= 1u)
+        assertThrows(EngineException.Config::class.java) {
+            engine.setBlockRules(emptyList(), emptyList(), emptyList(), listOf("not a network"))
+        }
+
         val stats = engine.stop()
         assertTrue("$stats", stats.packetsIn > 0u && stats.flowsFinished >= 2u && stats.alerts >= 1u)
         assertThrows(EngineException.Stopped::class.java) { engine.stop() }
         assertTrue("records outlive the stop", engine.recentFlows(100u).any { it.l7 == "HTTP" })
+        assertHistory(history, appKey, web, leak)
+        history.close()
+        // After the run, as the app reads it with the VPN off: a reader of its own on the same file.
+        HistoryReader.open(config.historyPath!!).use { assertHistory(it, appKey, web, leak) }
+    }
+
+    /** The history holds the app (most severe first), its flows with the leak as evidence, and the alert. */
+    private fun assertHistory(history: HistoryReader, appKey: String, web: Flow, leak: Alert) {
+        val app = history.apps().first()
+        assertEquals(listOf(appKey, APP_UID.toUInt(), "AutoRegistration", Severity.HIGH), listOf(app.key, app.uid, app.app, app.worst))
+        assertTrue("$app", app.flows >= 2u && app.alerts >= 1u)
+        val flows = history.flows(PageRequest(appKey, null, 100u))
+        assertTrue("DNS and HTTP flows: $flows", flows.any { it.flow.l7 == "DNS" } && flows.any { it.flow.l7 == "HTTP" })
+        val item = flows.first { it.flow.l7 == "HTTP" }
+        val detail = history.flow(item.id) ?: error("flow ${item.id} not kept")
+        assertEquals(web, detail.flow?.flow)
+        assertTrue("the leak is the flow's evidence: $detail", detail.alerts.contains(leak))
+        assertEquals(detail, history.flowOfAlert(org.phonehome.ui.FlowRef.of(leak).key))
+        assertEquals(listOf(leak), history.alerts(PageRequest(appKey, null, 100u)).map { it.alert }.filter { it.kind == "identifier_leak" })
+        assertTrue(history.destinations(appKey, 10u).any { it.destination == HOST })
     }
 
     private fun serveInInternet() {
@@ -190,12 +231,17 @@ class LiveEngineTest {
         ready.await()
     }
 
-    /** curl from inside the phone namespace, as an app would connect. */
-    private fun curlInPhone(url: String, host: String): String {
+    /** curl from inside the phone namespace, as an app would connect; its exit code and output. */
+    private fun curl(url: String, host: String): Pair<Int, String> {
         val process = ProcessBuilder("ip", "netns", "exec", phone, "curl", "-sS", "--max-time", "15", "-H", "Host: $host", url)
             .redirectErrorStream(true).start()
         val output = process.inputStream.bufferedReader().readText()
-        check(process.waitFor() == 0) { "curl: $output" }
+        return process.waitFor() to output
+    }
+
+    private fun curlInPhone(url: String, host: String): String {
+        val (code, output) = curl(url, host)
+        check(code == 0) { "curl: $output" }
         return output
     }
 

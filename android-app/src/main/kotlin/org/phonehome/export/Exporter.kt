@@ -7,21 +7,34 @@ import android.content.Intent
 import android.database.Cursor
 import android.database.MatrixCursor
 import android.net.Uri
+import android.os.Handler
+import android.os.Looper
 import android.os.ParcelFileDescriptor
 import android.provider.OpenableColumns
+import android.util.Log
 import org.phonehome.core.EngineException
-import org.phonehome.vpn.PhonehomeVpnService
+import org.phonehome.core.HistoryException
+import org.phonehome.core.HistoryReader
+import org.phonehome.history.HistoryQueries
 import java.io.File
+import java.util.concurrent.Executors
 
-/** Exports through the Storage Access Framework (a document the user picks) and the share sheet. */
+/**
+ * Exports the whole history (what the engine kept, across runs, also with the VPN off) through the Storage
+ * Access Framework (a document the user picks) and the share sheet. Writing runs on a background thread;
+ * results arrive on the main thread.
+ */
 class Exporter(private val context: Context) {
     private val writer = ExportWriter { kind, fd ->
-        val engine = PhonehomeVpnService.running ?: throw EngineException.Stopped()
-        when (kind) {
-            ExportKind.FLOWS_CSV -> engine.exportFlowsCsv(fd)
-            ExportKind.ALERTS_JSONL -> engine.exportAlertsJsonl(fd)
-        }.toLong()
+        HistoryReader.open(HistoryQueries.file(context).path).use { history ->
+            when (kind) {
+                ExportKind.FLOWS_CSV -> history.exportFlowsCsv(fd)
+                ExportKind.ALERTS_JSONL -> history.exportAlertsJsonl(fd)
+            }.toLong()
+        }
     }
+    private val background = Executors.newSingleThreadExecutor { task -> Thread(task, "export").apply { isDaemon = true } }
+    private val main = Handler(Looper.getMainLooper())
 
     /** The `ACTION_CREATE_DOCUMENT` intent for [kind]. */
     fun createDocument(kind: ExportKind): Intent = Intent(Intent.ACTION_CREATE_DOCUMENT)
@@ -29,26 +42,34 @@ class Exporter(private val context: Context) {
         .setType(kind.mimeType)
         .putExtra(Intent.EXTRA_TITLE, kind.fileName(System.currentTimeMillis()))
 
-    /** Writes [kind] into the document the user created; the rows, or null when there is nothing to export. */
-    fun save(kind: ExportKind, uri: Uri): Long? = attempt {
-        writer.write(kind) { open(context.contentResolver.openFileDescriptor(uri, "wt")) }
+    /** Writes [kind] into the document the user created; [done] gets the rows, or null when nothing was written. */
+    fun save(kind: ExportKind, uri: Uri, done: (Long?) -> Unit) = inBackground(done) {
+        attempt { writer.write(kind) { open(context.contentResolver.openFileDescriptor(uri, "wt")) } }
     }
 
-    /** A share-sheet intent for a fresh copy of [kind] in the app's cache, or null when there is nothing. */
-    fun share(kind: ExportKind): Intent? {
+    /** [done] gets a share-sheet intent for a fresh copy of [kind] in the app's cache, or null when there is nothing. */
+    fun share(kind: ExportKind, done: (Intent?) -> Unit) = inBackground(done) {
         val dir = File(context.cacheDir, ExportProvider.DIR).apply { mkdirs() }
         val file = File(dir, kind.fileName(System.currentTimeMillis()))
         attempt {
             writer.write(kind) {
                 open(ParcelFileDescriptor.open(file, ParcelFileDescriptor.MODE_WRITE_ONLY or ParcelFileDescriptor.MODE_CREATE or ParcelFileDescriptor.MODE_TRUNCATE))
             }
-        } ?: return null
-        pruneOldest(dir.listFiles().orEmpty().toList(), KEEP_SHARED, File::lastModified) { it.delete() }
-        val send = Intent(Intent.ACTION_SEND)
-            .setType(kind.mimeType)
-            .putExtra(Intent.EXTRA_STREAM, ExportProvider.uriFor(context, file))
-            .addFlags(Intent.FLAG_GRANT_READ_URI_PERMISSION)
-        return Intent.createChooser(send, file.name)
+        }?.let {
+            pruneOldest(dir.listFiles().orEmpty().toList(), KEEP_SHARED, File::lastModified) { it.delete() }
+            val send = Intent(Intent.ACTION_SEND)
+                .setType(kind.mimeType)
+                .putExtra(Intent.EXTRA_STREAM, ExportProvider.uriFor(context, file))
+                .addFlags(Intent.FLAG_GRANT_READ_URI_PERMISSION)
+            Intent.createChooser(send, file.name)
+        }
+    }
+
+    private fun <T> inBackground(done: (T) -> Unit, work: () -> T) {
+        background.execute {
+            val result = work()
+            main.post { done(result) }
+        }
     }
 
     private fun open(pfd: ParcelFileDescriptor?): ExportTarget {
@@ -61,12 +82,17 @@ class Exporter(private val context: Context) {
 
     private fun <T> attempt(block: () -> T): T? = try {
         block()
-    } catch (_: EngineException) {
+    } catch (e: HistoryException) {
+        Log.w(TAG, "export", e)
+        null
+    } catch (e: EngineException) {
+        Log.w(TAG, "export", e)
         null
     }
 
     private companion object {
         const val KEEP_SHARED = 4
+        const val TAG = "phonehome"
     }
 }
 

@@ -44,6 +44,14 @@ class Settings(context: Context) {
     fun block(rule: String) = prefs.edit().putStringSet(BLOCKED, blocked() + rule).apply()
     fun unblock(rule: String) = prefs.edit().putStringSet(BLOCKED, blocked() - rule).apply()
 
+    /** Days between updates of the lists opted in to them. */
+    fun listUpdateDays() = prefs.getInt(LIST_UPDATE_DAYS, 1)
+    fun setListUpdateDays(days: Int) = prefs.edit().putInt(LIST_UPDATE_DAYS, days).apply()
+
+    /** Lists update over any network; by default only over unmetered ones. */
+    fun listUpdatesAnyNetwork() = prefs.getBoolean(LIST_UPDATE_ANY_NETWORK, false)
+    fun setListUpdatesAnyNetwork(value: Boolean) = prefs.edit().putBoolean(LIST_UPDATE_ANY_NETWORK, value).apply()
+
     private companion object {
         const val START_AT_BOOT = "start_at_boot"
         const val FIRST_CONTACT = "first_contact_alerts"
@@ -53,5 +61,7 @@ class Settings(context: Context) {
         const val ID_PREFIX = "id_"
         const val EXCLUDED = "excluded_packages"
         const val BLOCKED = "blocked"
+        const val LIST_UPDATE_DAYS = "list_update_days"
+        const val LIST_UPDATE_ANY_NETWORK = "list_update_any_network"
     }
 }

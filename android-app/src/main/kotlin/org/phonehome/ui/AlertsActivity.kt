@@ -2,24 +2,54 @@ package org.phonehome.ui
 
 import android.app.Activity
 import android.os.Bundle
+import android.widget.Button
+import android.widget.LinearLayout
 import org.phonehome.R
+import org.phonehome.core.AlertItem
+import org.phonehome.core.HistoryCursor
+import org.phonehome.history.Pager
+import org.phonehome.ui.Ui.button
 import org.phonehome.ui.Ui.heading
 import org.phonehome.ui.Ui.row
 import org.phonehome.ui.Ui.text
 
-/** Every recent alert, newest first; a tap opens the flow and its evidence. */
+/** Every alert in the history, newest first, page by page; a tap opens the flow and its evidence. */
 class AlertsActivity : Activity() {
+    private lateinit var pager: Pager<AlertItem>
+    private lateinit var list: LinearLayout
+    private lateinit var more: Button
+
     override fun onResume() {
         super.onResume()
-        val alerts = Ui.engine()?.recentAlerts(UInt.MAX_VALUE).orEmpty()
+        pager = Pager(null, PAGE, MAX_ALERTS) { HistoryCursor(it.tsUs, it.id) }
         Ui.page(this) {
             heading(getString(R.string.screen_alerts))
-            if (alerts.isEmpty()) text(getString(R.string.no_alerts))
-            alerts.forEach { alert ->
-                row("${alert.severity.name.lowercase()} · ${alert.app ?: "?"} · ${alert.kind}", "${alert.host ?: alert.dstIp} — ${alert.evidence}") {
-                    Ui.open(this@AlertsActivity, FlowDetailActivity::class.java) { putExtras(FlowDetailActivity.extrasFor(alert)) }
+            list = LinearLayout(context).apply { orientation = LinearLayout.VERTICAL }
+            addView(list)
+            more = button(getString(R.string.load_more)) { loadMore() }
+        }
+        loadMore()
+    }
+
+    private fun loadMore() {
+        val request = pager.next() ?: return
+        val explain = { message: String -> pager.failed(); list.text(message); Unit }
+        Ui.load(this, { reader -> reader.alerts(request) }, explain) { page ->
+            pager.add(page)
+            if (pager.items.isEmpty()) list.text(getString(R.string.no_alerts))
+            page.forEach { item ->
+                val alert = item.alert
+                list.row("${Ui.time(item.tsUs)} · ${alert.severity.name.lowercase()} · ${alert.app ?: "?"} · ${alert.kind}",
+                    "${alert.host ?: alert.dstIp} — ${alert.evidence}") {
+                    Ui.open(this, FlowDetailActivity::class.java) { putExtras(FlowDetailActivity.extrasFor(alert)) }
                 }
             }
+            more.isEnabled = pager.hasMore
         }
+    }
+
+    private companion object {
+        const val PAGE = 50
+        const val MAX_ALERTS = 5_000
     }
 }

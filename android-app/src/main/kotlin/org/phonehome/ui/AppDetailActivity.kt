@@ -1,56 +1,136 @@
 package org.phonehome.ui
 
 import android.app.Activity
+import android.graphics.Typeface
 import android.os.Bundle
+import android.widget.Button
 import android.widget.ImageView
+import android.widget.LinearLayout
 import org.phonehome.R
 import org.phonehome.apps.AndroidPackageLookup
 import org.phonehome.apps.UidNamer
+import org.phonehome.core.AlertItem
+import org.phonehome.core.AppHistory
+import org.phonehome.core.Company
+import org.phonehome.core.DestinationItem
+import org.phonehome.core.FlowItem
+import org.phonehome.core.HistoryCursor
+import org.phonehome.core.PageRequest
+import org.phonehome.history.Pager
+import org.phonehome.history.Timeline
+import org.phonehome.ui.Ui.button
 import org.phonehome.ui.Ui.heading
 import org.phonehome.ui.Ui.row
 import org.phonehome.ui.Ui.text
 
-/** One app: its destinations with country and owner, a timeline of its flows, and its alerts. */
+/** One app from the history: its destinations with country and owners, a timeline, its alerts and its flows. */
 class AppDetailActivity : Activity() {
+    private lateinit var key: String
+    private lateinit var flows: Pager<FlowItem>
+    private lateinit var flowList: LinearLayout
+    private lateinit var more: Button
+
+    /** What the screen shows, read in one go on the history thread. */
+    private class Detail(
+        val app: AppHistory?,
+        val destinations: List<DestinationItem>,
+        val window: Timeline.Window?,
+        val bars: List<Timeline.Bar>,
+        val alerts: List<AlertItem>,
+    )
+
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
+        key = intent.getStringExtra(EXTRA_KEY) ?: "uid:${intent.getIntExtra(EXTRA_UID, -1)}"
+        flows = Pager(key, PAGE, MAX_FLOWS) { HistoryCursor(it.tsUs, it.id) }
+        Ui.page(this) { text(getString(R.string.loading)) }
+        Ui.load(this, { reader ->
+            val app = reader.apps().firstOrNull { it.key == key }
+            val window = app?.let { Timeline.window(it.firstUs, it.lastUs) }
+            val points = window?.let { reader.timeline(key, it.startUs, it.bucketUs, it.buckets.toUInt()) }.orEmpty()
+            Detail(app, reader.destinations(key, DESTINATIONS.toUInt()), window,
+                window?.let { Timeline.bars(it, points) }.orEmpty(), reader.alerts(PageRequest(key, null, ALERTS.toUInt())))
+        }, show = ::render)
+    }
+
+    private fun render(detail: Detail) {
         val uid = intent.getIntExtra(EXTRA_UID, -1)
         val identity = UidNamer(AndroidPackageLookup(packageManager)).identify(uid)
-        val engine = Ui.engine()
-        val flows = engine?.recentFlows(UInt.MAX_VALUE).orEmpty().filter { it.uid?.toInt() == uid }
-        val alerts = engine?.recentAlerts(UInt.MAX_VALUE).orEmpty().filter { it.uid?.toInt() == uid }
         Ui.page(this) {
             identity.packages.firstOrNull()?.let { pkg ->
                 runCatching { packageManager.getApplicationIcon(pkg) }.getOrNull()?.let { icon ->
                     addView(ImageView(context).apply { setImageDrawable(icon) })
                 }
             }
-            heading(identity.label)
-            text(getString(R.string.app_facts, uid, identity.packages.joinToString(", "),
-                getString(if (identity.system) R.string.tag_system else R.string.tag_user)))
-            heading(getString(R.string.destinations))
-            flows.groupBy { it.host ?: it.dstIp }.entries.sortedByDescending { (_, group) -> group.sumOf { it.bytesOut + it.bytesIn } }
-                .forEach { (destination, group) ->
-                    val first = group.first()
-                    row(destination, listOfNotNull(first.country, first.asOrg, "${group.size} flows").joinToString(" · "), null)
-                }
-            heading(getString(R.string.timeline))
-            flows.sortedBy { it.firstSeen }.forEach { flow ->
-                row("${flow.firstSeen.take(19)} ${flow.proto} ${flow.host ?: flow.dstIp}:${flow.dstPort}",
-                    "${Ui.bytes(flow.bytesOut.toLong())} ↑ ${Ui.bytes(flow.bytesIn.toLong())} ↓ ${flow.severity?.name?.lowercase() ?: ""}") {
-                    Ui.open(this@AppDetailActivity, FlowDetailActivity::class.java) { putExtras(FlowDetailActivity.extrasFor(flow)) }
-                }
+            heading(if (uid >= 0) identity.label else detail.app?.app ?: getString(R.string.unknown_app))
+            if (uid >= 0) {
+                text(getString(R.string.app_facts, uid, identity.packages.joinToString(", "),
+                    getString(if (identity.system) R.string.tag_system else R.string.tag_user)))
             }
+            detail.app?.let { app ->
+                text(getString(R.string.app_totals, app.flows.toLong(), Ui.bytes(app.bytesOut.toLong()), Ui.bytes(app.bytesIn.toLong()),
+                    app.alerts.toLong(), Ui.time(app.firstUs), Ui.time(app.lastUs)))
+            }
+            heading(getString(R.string.destinations))
+            if (detail.destinations.isEmpty()) text(getString(R.string.nothing_recorded))
+            detail.destinations.forEach { destination ->
+                row(destination.destination, destinationFacts(destination), null)
+            }
+            heading(getString(R.string.timeline))
+            detail.window?.let { window ->
+                text(getString(R.string.timeline_range, Ui.time(window.startUs), Ui.time(window.startUs + window.buckets * window.bucketUs),
+                    window.bucketUs / 60_000_000L))
+                text(Timeline.sparkline(detail.bars) + "\n" + Timeline.alertMarks(detail.bars)).typeface = Typeface.MONOSPACE
+            } ?: text(getString(R.string.nothing_recorded))
             heading(getString(R.string.screen_alerts))
-            alerts.forEach { alert ->
-                row("${alert.severity.name.lowercase()} · ${alert.kind}", alert.evidence) {
+            if (detail.alerts.isEmpty()) text(getString(R.string.no_alerts))
+            detail.alerts.forEach { item ->
+                val alert = item.alert
+                row("${Ui.time(item.tsUs)} · ${alert.severity.name.lowercase()} · ${alert.kind}", alert.evidence) {
                     Ui.open(this@AppDetailActivity, FlowDetailActivity::class.java) { putExtras(FlowDetailActivity.extrasFor(alert)) }
                 }
             }
+            heading(getString(R.string.flows))
+            flowList = LinearLayout(context).apply { orientation = LinearLayout.VERTICAL }
+            addView(flowList)
+            more = button(getString(R.string.load_more)) { loadFlows() }
+        }
+        loadFlows()
+    }
+
+    private fun destinationFacts(destination: DestinationItem): String = listOfNotNull(
+        destination.country,
+        destination.asOrg?.let { org -> destination.asn?.let { "AS$it $org" } ?: org },
+        destination.networkOwner?.let { getString(R.string.network_owner, company(it)) },
+        destination.domainOwner?.let { getString(R.string.domain_owner, company(it)) },
+        "${destination.flows} flows · ${Ui.bytes(destination.bytes.toLong())}",
+        getString(R.string.last_contact, Ui.time(destination.lastUs)),
+    ).joinToString(" · ")
+
+    private fun loadFlows() {
+        val request = flows.next() ?: return
+        val explain = { message: String -> flows.failed(); flowList.text(message); Unit }
+        Ui.load(this, { reader -> reader.flows(request) }, explain) { page ->
+            flows.add(page)
+            page.forEach { item ->
+                val flow = item.flow
+                flowList.row("${Ui.time(item.tsUs)} ${flow.proto} ${flow.host ?: flow.dstIp}:${flow.dstPort}",
+                    "${Ui.bytes(flow.bytesOut.toLong())} ↑ ${Ui.bytes(flow.bytesIn.toLong())} ↓ ${flow.severity?.name?.lowercase() ?: ""}") {
+                    Ui.open(this, FlowDetailActivity::class.java) { putExtras(FlowDetailActivity.extrasFor(item)) }
+                }
+            }
+            more.isEnabled = flows.hasMore
         }
     }
 
     companion object {
+        const val EXTRA_KEY = "app_key"
         const val EXTRA_UID = "uid"
+        private const val PAGE = 50
+        private const val MAX_FLOWS = 2_000
+        private const val DESTINATIONS = 100
+        private const val ALERTS = 50
+
+        fun company(company: Company) = "${company.name} (${company.country})"
     }
 }

@@ -1,12 +1,12 @@
 package org.phonehome.ui
 
 import org.phonehome.apps.AppIdentity
-import org.phonehome.core.AppTraffic
+import org.phonehome.core.AppHistory
 import org.phonehome.core.Severity
 
-/** One row of the apps screen. */
-data class AppRow(val identity: AppIdentity, val traffic: AppTraffic) {
-    val bytes: Long get() = (traffic.bytesOut + traffic.bytesIn).toLong()
+/** One row of the apps screen: who the app is and what the history holds about it. */
+data class AppRow(val identity: AppIdentity, val history: AppHistory) {
+    val bytes: Long get() = (history.bytesOut + history.bytesIn).toLong()
 }
 
 /** What the user narrowed the apps list to. */
@@ -17,13 +17,13 @@ object AppListModel {
     fun rows(rows: List<AppRow>, filter: AppFilter): List<AppRow> {
         val query = filter.query.trim().lowercase()
         return rows.filter { row ->
-            (!filter.onlyAlerts || row.traffic.alerts > 0u) &&
+            (!filter.onlyAlerts || row.history.alerts > 0u) &&
                 (!filter.hideSystem || !row.identity.system) &&
                 (query.isEmpty() || row.identity.label.lowercase().contains(query) ||
                     row.identity.packages.any { it.lowercase().contains(query) } ||
                     row.identity.uid.toString() == query)
         }.sortedWith(
-            compareByDescending<AppRow> { it.traffic.worst?.ordinal ?: -1 }
+            compareByDescending<AppRow> { it.history.worst?.ordinal ?: -1 }
                 .thenByDescending { it.bytes }
                 .thenBy { it.identity.label },
         )

@@ -13,10 +13,12 @@ import org.phonehome.apps.AppIdentity
 import org.phonehome.apps.UidNamer
 import org.phonehome.ui.Ui.heading
 import org.phonehome.ui.Ui.row
+import org.phonehome.ui.Ui.text
 
-/** Apps, most severe first then by traffic, with search and filters. */
+/** Every app in the history, most severe first then by traffic, with search and filters. */
 class AppsActivity : Activity() {
     private var filter = AppFilter()
+    private var rows: List<AppRow> = emptyList()
     private lateinit var list: LinearLayout
     private lateinit var namer: UidNamer
 
@@ -43,26 +45,40 @@ class AppsActivity : Activity() {
             })
             list = LinearLayout(context).apply { orientation = LinearLayout.VERTICAL }
             addView(list)
+            list.text(getString(R.string.loading))
         }
-        update(filter)
+    }
+
+    override fun onResume() {
+        super.onResume()
+        val unknown = getString(R.string.unknown_app)
+        // Naming asks the package manager (binder calls): done on the history thread too.
+        Ui.load(this, { reader ->
+            reader.apps().map { app ->
+                AppRow(app.uid?.toInt()?.let(namer::identify) ?: AppIdentity(-1, app.app ?: unknown, emptyList(), false), app)
+            }
+        }) { loaded ->
+            rows = loaded
+            update(filter)
+        }
     }
 
     private fun update(newFilter: AppFilter) {
         filter = newFilter
-        val rows = Ui.engine()?.apps().orEmpty().map { traffic ->
-            val uid = traffic.uid?.toInt()
-            val identity = uid?.let(namer::identify) ?: AppIdentity(-1, traffic.app ?: getString(R.string.unknown_app), emptyList(), false)
-            AppRow(identity, traffic)
-        }
         list.removeAllViews()
         AppListModel.rows(rows, filter).forEach { row ->
             val tags = listOfNotNull(
-                AppListModel.badge(row.traffic.worst).ifEmpty { null },
+                AppListModel.badge(row.history.worst).ifEmpty { null },
                 getString(R.string.tag_system).takeIf { row.identity.system },
                 getString(R.string.tag_shared).takeIf { row.identity.shared },
             ).joinToString(" · ")
-            list.row(row.identity.label, "$tags  ${Ui.bytes(row.bytes)} · ${row.traffic.flows} flows · ${row.traffic.alerts} alerts") {
-                Ui.open(this, AppDetailActivity::class.java) { putExtra(AppDetailActivity.EXTRA_UID, row.identity.uid) }
+            val countries = row.history.countries.joinToString(",")
+            list.row(row.identity.label, getString(R.string.app_row, tags, Ui.bytes(row.bytes), row.history.flows.toLong(),
+                row.history.alerts.toLong(), countries)) {
+                Ui.open(this, AppDetailActivity::class.java) {
+                    putExtra(AppDetailActivity.EXTRA_KEY, row.history.key)
+                    putExtra(AppDetailActivity.EXTRA_UID, row.identity.uid)
+                }
             }
         }
     }

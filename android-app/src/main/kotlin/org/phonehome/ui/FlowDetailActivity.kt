@@ -5,38 +5,63 @@ import android.os.Bundle
 import android.widget.Toast
 import org.phonehome.R
 import org.phonehome.core.Alert
+import org.phonehome.core.AlertKey
 import org.phonehome.core.Flow
+import org.phonehome.core.FlowDetail
+import org.phonehome.core.FlowItem
 import org.phonehome.settings.Settings
 import org.phonehome.ui.Ui.button
 import org.phonehome.ui.Ui.heading
 import org.phonehome.ui.Ui.text
+import org.phonehome.vpn.PhonehomeVpnService
 
-/** Every field of one flow and the evidence of its alerts, with the blocking actions. */
+/** Every field of one flow from the history, its evidence and alerts, owners, and the blocking actions. */
 class FlowDetailActivity : Activity() {
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
-        val key = FlowKey.from(intent.extras ?: Bundle())
-        val engine = Ui.engine()
-        val flow = engine?.recentFlows(UInt.MAX_VALUE)?.firstOrNull { FlowKey.of(it) == key }
-        val alerts = engine?.recentAlerts(UInt.MAX_VALUE).orEmpty().filter { FlowKey.of(it) == key }
+        val ref = FlowRef.from(intent.extras ?: Bundle())
+        Ui.page(this) { text(getString(if (ref == null) R.string.flow_not_kept else R.string.loading)) }
+        ref ?: return
+        Ui.load(this, { reader ->
+            when (ref) {
+                is FlowRef.Stored -> reader.flow(ref.id)
+                is FlowRef.OfAlert -> reader.flowOfAlert(ref.key)
+            }
+        }) { detail -> render(detail ?: FlowDetail(null, emptyList(), emptyList(), emptyList(), null, null)) }
+    }
+
+    private fun render(detail: FlowDetail) {
+        val flow = detail.flow?.flow
+        val alerts = detail.alerts
         val settings = Settings(this)
         Ui.page(this) {
-            heading(getString(R.string.flow_title, key.proto, key.dstIp, key.dstPort))
+            val first = alerts.firstOrNull()
+            val dstIp = flow?.dstIp ?: first?.dstIp
+            heading(getString(R.string.flow_title, flow?.proto ?: first?.proto ?: "?", dstIp ?: "?",
+                (flow?.dstPort ?: first?.dstPort)?.toInt() ?: 0))
             if (flow == null) text(getString(R.string.flow_not_kept))
             flow?.let { text(FlowFields.of(it).joinToString("\n") { (name, value) -> "$name: $value" }) }
+            detail.networkOwner?.let { text(getString(R.string.network_owner, AppDetailActivity.company(it))) }
+            detail.domainOwner?.let { text(getString(R.string.domain_owner, AppDetailActivity.company(it))) }
+            if (detail.dnsNames.isNotEmpty()) text(getString(R.string.dns_names, detail.dnsNames.joinToString(", ")))
+            if (detail.evidence.isNotEmpty()) {
+                heading(getString(R.string.evidence))
+                text(detail.evidence.joinToString("\n"))
+            }
             alerts.forEach { alert ->
                 heading("${alert.severity.name.lowercase()} · ${alert.kind}")
-                text(listOfNotNull(alert.evidence, alert.identifier?.let { "identifier: $it" },
+                text(listOfNotNull(alert.ts, alert.evidence, alert.identifier?.let { "identifier: $it" },
                     alert.encoding?.let { "encoding: $it" }, alert.owner?.let { "owner: $it" }).joinToString("\n"))
             }
             heading(getString(R.string.blocking))
             val host = flow?.host ?: alerts.firstNotNullOfOrNull { it.host }
             val country = flow?.country ?: alerts.firstNotNullOfOrNull { it.country }
             val uid = flow?.uid ?: alerts.firstNotNullOfOrNull { it.uid }
-            val rules = listOfNotNull("ip:${key.dstIp}", host?.let { "domain:$it" }, country?.let { "country:$it" }, uid?.let { "uid:$it" })
+            val rules = listOfNotNull(dstIp?.let { "ip:$it" }, host?.let { "domain:$it" }, country?.let { "country:$it" }, uid?.let { "uid:$it" })
             rules.forEach { rule ->
                 button(getString(R.string.block_rule, rule)) {
                     settings.block(rule)
+                    PhonehomeVpnService.applyBlockRules(this@FlowDetailActivity)
                     Toast.makeText(this@FlowDetailActivity, getString(R.string.blocked_rule, rule), Toast.LENGTH_SHORT).show()
                 }
             }
@@ -44,23 +69,39 @@ class FlowDetailActivity : Activity() {
     }
 
     companion object {
-        fun extrasFor(flow: Flow): Bundle = FlowKey.of(flow).toBundle()
-        fun extrasFor(alert: Alert): Bundle = FlowKey.of(alert).toBundle()
+        fun extrasFor(item: FlowItem): Bundle = FlowRef.Stored(item.id).toBundle()
+        fun extrasFor(alert: Alert): Bundle = FlowRef.of(alert).toBundle()
     }
 }
 
-/** What identifies a flow between the screens and the notifications. */
-data class FlowKey(val proto: String, val srcIp: String, val srcPort: Int, val dstIp: String, val dstPort: Int) {
+/** Which flow a screen or a notification opens: a stored flow by its row, or the flow an alert is about. */
+sealed class FlowRef {
+    data class Stored(val id: Long) : FlowRef()
+    data class OfAlert(val key: AlertKey) : FlowRef()
+
     fun toBundle() = Bundle().apply {
-        putString("proto", proto); putString("src_ip", srcIp); putInt("src_port", srcPort)
-        putString("dst_ip", dstIp); putInt("dst_port", dstPort)
+        when (this@FlowRef) {
+            is Stored -> putLong(FLOW_ID, id)
+            is OfAlert -> {
+                putString("proto", key.proto); putString("src_ip", key.srcIp); putInt("src_port", key.srcPort.toInt())
+                putString("dst_ip", key.dstIp); putInt("dst_port", key.dstPort.toInt()); putString("ts", key.ts)
+            }
+        }
     }
 
     companion object {
-        fun of(flow: Flow) = FlowKey(flow.proto, flow.srcIp, flow.srcPort.toInt(), flow.dstIp, flow.dstPort.toInt())
-        fun of(alert: Alert) = FlowKey(alert.proto, alert.srcIp, alert.srcPort.toInt(), alert.dstIp, alert.dstPort.toInt())
-        fun from(extras: Bundle) = FlowKey(extras.getString("proto", ""), extras.getString("src_ip", ""),
-            extras.getInt("src_port"), extras.getString("dst_ip", ""), extras.getInt("dst_port"))
+        private const val FLOW_ID = "flow_id"
+
+        fun of(alert: Alert) = OfAlert(AlertKey(alert.proto, alert.srcIp, alert.srcPort, alert.dstIp, alert.dstPort, alert.ts))
+
+        /** The reference in [extras]; null when they hold none. */
+        fun from(extras: Bundle): FlowRef? = when {
+            extras.containsKey(FLOW_ID) -> Stored(extras.getLong(FLOW_ID))
+            extras.containsKey("ts") -> OfAlert(AlertKey(extras.getString("proto", ""), extras.getString("src_ip", ""),
+                extras.getInt("src_port").toUShort(), extras.getString("dst_ip", ""), extras.getInt("dst_port").toUShort(),
+                extras.getString("ts", "")))
+            else -> null
+        }
     }
 }
 

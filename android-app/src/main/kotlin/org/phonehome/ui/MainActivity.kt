@@ -7,6 +7,8 @@ import android.os.Bundle
 import android.widget.LinearLayout
 import android.widget.Toast
 import org.phonehome.R
+import org.phonehome.core.HistoryReaderInterface
+import org.phonehome.core.PageRequest
 import org.phonehome.export.ExportKind
 import org.phonehome.export.Exporter
 import org.phonehome.ui.Ui.button
@@ -15,7 +17,7 @@ import org.phonehome.ui.Ui.row
 import org.phonehome.ui.Ui.text
 import org.phonehome.vpn.PhonehomeVpnService
 
-/** Dashboard: on/off (with the VPN consent flow), counters, latest alerts, and the way to every screen. */
+/** Dashboard: on/off (with the VPN consent flow), the running engine's counters, the history's latest alerts, and the way to every screen. */
 class MainActivity : Activity() {
     private lateinit var exporter: Exporter
 
@@ -43,11 +45,19 @@ class MainActivity : Activity() {
                     stats.tcpFlowsOpen.toLong() + stats.datagramFlowsOpen.toLong(), stats.packetsIn.toLong(), stats.packetsOut.toLong()))
             }
             heading(getString(R.string.latest_alerts))
-            val alerts = engine?.recentAlerts(5u).orEmpty()
-            if (alerts.isEmpty()) text(getString(R.string.no_alerts))
-            alerts.forEach { alert ->
-                row("${alert.severity.name.lowercase()} · ${alert.app ?: "?"}", "${alert.kind} → ${alert.host ?: alert.dstIp}") {
-                    Ui.open(this@MainActivity, FlowDetailActivity::class.java) { putExtras(FlowDetailActivity.extrasFor(alert)) }
+            val latest = LinearLayout(context).apply { orientation = LinearLayout.VERTICAL }
+            addView(latest)
+            latest.text(getString(R.string.loading))
+            val query = { reader: HistoryReaderInterface -> reader.timeSpan() to reader.alerts(PageRequest(null, null, 5u)) }
+            Ui.load(this@MainActivity, query, { message -> latest.removeAllViews(); latest.text(message) }) { (span, alerts) ->
+                latest.removeAllViews()
+                span?.let { latest.text(getString(R.string.history_span, Ui.time(it.startUs), Ui.time(it.endUs))) }
+                if (alerts.isEmpty()) latest.text(getString(R.string.no_alerts))
+                alerts.forEach { item ->
+                    val alert = item.alert
+                    latest.row("${alert.severity.name.lowercase()} · ${alert.app ?: "?"}", "${Ui.time(item.tsUs)} · ${alert.kind} → ${alert.host ?: alert.dstIp}") {
+                        Ui.open(this@MainActivity, FlowDetailActivity::class.java) { putExtras(FlowDetailActivity.extrasFor(alert)) }
+                    }
                 }
             }
             addNavigation()
@@ -60,7 +70,7 @@ class MainActivity : Activity() {
         button(getString(R.string.screen_settings)) { Ui.open(this@MainActivity, SettingsActivity::class.java) }
         button(getString(R.string.export_flows)) { startActivityForResult(exporter.createDocument(ExportKind.FLOWS_CSV), REQUEST_FLOWS) }
         button(getString(R.string.export_alerts)) { startActivityForResult(exporter.createDocument(ExportKind.ALERTS_JSONL), REQUEST_ALERTS) }
-        button(getString(R.string.share_flows)) { exporter.share(ExportKind.FLOWS_CSV)?.let(::startActivity) ?: nothingToExport() }
+        button(getString(R.string.share_flows)) { exporter.share(ExportKind.FLOWS_CSV) { send -> send?.let(::startActivity) ?: nothingToExport() } }
     }
 
     /** `VpnService.prepare` returns an intent while the user has not consented (or another VPN is active). */
@@ -74,8 +84,8 @@ class MainActivity : Activity() {
         if (resultCode != RESULT_OK) return
         when (requestCode) {
             REQUEST_CONSENT -> PhonehomeVpnService.start(this)
-            REQUEST_FLOWS -> data?.data?.let { uri -> report(exporter.save(ExportKind.FLOWS_CSV, uri)) }
-            REQUEST_ALERTS -> data?.data?.let { uri -> report(exporter.save(ExportKind.ALERTS_JSONL, uri)) }
+            REQUEST_FLOWS -> data?.data?.let { uri -> exporter.save(ExportKind.FLOWS_CSV, uri, ::report) }
+            REQUEST_ALERTS -> data?.data?.let { uri -> exporter.save(ExportKind.ALERTS_JSONL, uri, ::report) }
         }
     }
 

@@ -12,12 +12,14 @@ import android.widget.ArrayAdapter
 import android.widget.Toast
 import org.phonehome.R
 import org.phonehome.core.Severity
+import org.phonehome.lists.ListsActivity
 import org.phonehome.settings.Settings
 import org.phonehome.settings.Watchlists
 import org.phonehome.ui.Ui.button
 import org.phonehome.ui.Ui.heading
 import org.phonehome.ui.Ui.row
 import org.phonehome.ui.Ui.text
+import org.phonehome.vpn.PhonehomeVpnService
 
 /** Identifiers to watch, watched countries, lists, notifications, start at boot and blocking rules. */
 class SettingsActivity : Activity() {
@@ -60,10 +62,17 @@ class SettingsActivity : Activity() {
             text(getString(R.string.always_on_help))
             heading(getString(R.string.settings_lists))
             text(getString(R.string.lists_help))
+            button(getString(R.string.lists_manage)) { Ui.open(this@SettingsActivity, ListsActivity::class.java) }
             heading(getString(R.string.blocking))
             val rules = settings.blocked().sorted()
             if (rules.isEmpty()) text(getString(R.string.no_blocking))
-            rules.forEach { rule -> row(rule, getString(R.string.tap_to_unblock)) { settings.unblock(rule); render() } }
+            rules.forEach { rule ->
+                row(rule, getString(R.string.tap_to_unblock)) {
+                    settings.unblock(rule)
+                    PhonehomeVpnService.applyBlockRules(this@SettingsActivity)
+                    render()
+                }
+            }
         }
     }
 

@@ -9,6 +9,10 @@ import android.widget.ScrollView
 import android.widget.TextView
 import org.phonehome.R
 import org.phonehome.core.Engine
+import org.phonehome.core.HistoryException
+import org.phonehome.core.HistoryReaderInterface
+import org.phonehome.history.HistoryQueries
+import org.phonehome.history.Timeline
 import org.phonehome.vpn.PhonehomeVpnService
 
 /** Small builders for the platform views the screens are made of (no AndroidX, no layouts to inflate). */
@@ -62,6 +66,31 @@ object Ui {
 
     /** The engine of the current or last run, or null before the first start. */
     fun engine(): Engine? = PhonehomeVpnService.running
+
+    /**
+     * Reads the history off the UI thread and hands the answer to [show] on it, unless the screen is gone by
+     * then; a history that cannot be read is explained through [explain] (by default, as the whole screen).
+     */
+    fun <T> load(
+        activity: Activity,
+        query: (HistoryReaderInterface) -> T,
+        explain: (String) -> Unit = { message -> page(activity) { text(message) } },
+        show: (T) -> Unit,
+    ) = HistoryQueries.of(activity).load(query) { result ->
+        if (!activity.isFinishing && !activity.isDestroyed) result.fold(show) { error -> explain(problem(activity, error)) }
+    }
+
+    /** Why the history could not be read, for the user. */
+    fun problem(activity: Activity, error: Throwable): String = when (error) {
+        is HistoryException.Missing -> activity.getString(R.string.no_history)
+        is HistoryException.TooNew -> activity.getString(R.string.history_too_new)
+        is HistoryException.Unreadable -> activity.getString(R.string.history_unreadable, error.reason)
+        is HistoryException.Query -> activity.getString(R.string.history_unreadable, error.reason)
+        else -> activity.getString(R.string.history_unreadable, error.toString())
+    }
+
+    /** A moment of the history (microseconds since the epoch) in local time. */
+    fun time(us: Long): String = Timeline.timeLabel(us)
 
     fun bytes(n: Long): String = when {
         n >= 1 shl 30 -> "%.1f GiB".format(n / (1 shl 30).toDouble())

@@ -25,6 +25,8 @@ import org.phonehome.core.EngineConfig
 import org.phonehome.core.EngineException
 import org.phonehome.core.OwnerSource
 import org.phonehome.core.initLogging
+import org.phonehome.history.HistoryQueries
+import org.phonehome.lists.ListUpdateJob
 import org.phonehome.settings.BlockList
 import org.phonehome.settings.Settings
 import org.phonehome.ui.MainActivity
@@ -50,6 +52,15 @@ class PhonehomeVpnService : VpnService() {
         if (intent?.action == ACTION_STOP) {
             shutDown()
             return START_NOT_STICKY
+        }
+        if (intent?.action == ACTION_RESTART) {
+            if (running?.isRunning() != true) {
+                stopSelf() // stopped in between: nothing to restart
+                return START_NOT_STICKY
+            }
+            stopEngine()
+            start()
+            return START_STICKY
         }
         // A null intent or SERVICE_INTERFACE: started by the system for always-on VPN.
         startForegroundCompat(notifier.statusNotification(null))
@@ -91,12 +102,13 @@ class PhonehomeVpnService : VpnService() {
             alertNewDestinations = settings.firstContactAlerts(),
             flowIdleSeconds = null,
             // App-private storage: flows and alerts survive restarts, first contacts too.
-            historyPath = java.io.File(filesDir, "history.sqlite").path,
+            historyPath = HistoryQueries.file(this).path,
             keepPackets = false,
             blockApps = blocks.apps,
             blockDomains = blocks.domains,
             blockCountries = blocks.countries,
             blockNetworks = blocks.networks,
+            lists = ListUpdateJob.catalog(this).engineLists(),
         )
         running?.destroy() // the previous run's records are replaced by this run's
         running = try {
@@ -144,6 +156,13 @@ class PhonehomeVpnService : VpnService() {
     }
 
     private fun shutDown() {
+        stopEngine()
+        stopForeground(STOP_FOREGROUND_REMOVE)
+        stopSelf()
+    }
+
+    /** Stops the engine (its tun fd closes with it) and what follows it; the service itself stays. */
+    private fun stopEngine() {
         main.removeCallbacks(refresher)
         networkCallback?.let { runCatching { connectivity.unregisterNetworkCallback(it) } }
         networkCallback = null
@@ -154,8 +173,6 @@ class PhonehomeVpnService : VpnService() {
                 Log.w(TAG, "stop", e)
             }
         }
-        stopForeground(STOP_FOREGROUND_REMOVE)
-        stopSelf()
     }
 
     override fun onRevoke() {
@@ -183,6 +200,7 @@ class PhonehomeVpnService : VpnService() {
     companion object {
         private const val TAG = "phonehome"
         const val ACTION_STOP = "org.phonehome.STOP"
+        private const val ACTION_RESTART = "org.phonehome.RESTART"
         private const val REFRESH_MILLIS = 2_000L
         /** Used only when the network reports no resolver. */
         private const val FALLBACK_DNS = "9.9.9.9"
@@ -196,6 +214,24 @@ class PhonehomeVpnService : VpnService() {
         fun start(context: Context) {
             val intent = Intent(context, PhonehomeVpnService::class.java)
             if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.O) context.startForegroundService(intent) else context.startService(intent)
+        }
+
+        /** Restarts a running VPN so that the engine loads changed settings or lists; does nothing when stopped. */
+        fun restart(context: Context) {
+            if (running?.isRunning() == true) {
+                context.startService(Intent(context, PhonehomeVpnService::class.java).setAction(ACTION_RESTART))
+            }
+        }
+
+        /** Hands the saved block rules to the running engine: new connections follow them at once, open ones go on. */
+        fun applyBlockRules(context: Context) {
+            val engine = running?.takeIf { it.isRunning() } ?: return
+            val blocks = BlockList.parse(Settings(context).blocked())
+            try {
+                engine.setBlockRules(blocks.apps, blocks.domains, blocks.countries, blocks.networks)
+            } catch (e: EngineException) {
+                Log.w(TAG, "block rules", e)
+            }
         }
 
         fun stop(context: Context) {

@@ -109,11 +109,21 @@ impl Outputs {
 }
 
 impl FlowSink for Outputs {
-    fn flow_ended(&mut self, record: FlowRecord) {
-        self.summary.add(&record);
+    fn flow_ended(&mut self, record: FlowRecord, alerts: Vec<AlertRecord>) {
         if let Some((_, _, sink)) = &mut self.store {
-            sink.flow_ended(record.clone());
+            sink.flow_ended(record.clone(), alerts.clone());
         }
+        self.on_flow(record);
+        for alert in alerts {
+            self.on_alert(alert);
+        }
+    }
+}
+
+impl Outputs {
+    /// A finished flow, for the files and the summary (the store is fed by [`FlowSink::flow_ended`]).
+    pub fn on_flow(&mut self, record: FlowRecord) {
+        self.summary.add(&record);
         if self.error.is_none() {
             if let Err(error) = self.write(&record) {
                 self.error = Some(error);
@@ -121,10 +131,8 @@ impl FlowSink for Outputs {
         }
     }
 
-    fn alert(&mut self, alert: AlertRecord) {
-        if let Some((_, _, sink)) = &mut self.store {
-            sink.alert(alert.clone());
-        }
+    /// An alert, for the alerts file and the summary.
+    pub fn on_alert(&mut self, alert: AlertRecord) {
         if let (None, Some((path, writer))) = (&self.error, &mut self.alerts) {
             if let Err(error) = write_json_line(writer, &alert) {
                 self.error = Some(anyhow::Error::new(error).context(format!("cannot write {}", path.display())));

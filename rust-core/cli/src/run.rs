@@ -8,7 +8,7 @@ use std::io::BufWriter;
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
-use phonehome_engine::{AlertRecord, AnalyzerConfig, FlowRecord, FlowSink};
+use phonehome_engine::{AlertRecord, AnalyzerConfig, FlowRecord};
 use phonehome_monitor::{AppNames, BlockRules, EventListener, Monitor, MonitorConfig};
 use phonehome_stack::{FwmarkProtector, Limits, ProcNetResolver, StackConfig};
 use signal_hook::consts::{SIGINT, SIGTERM};
@@ -94,11 +94,11 @@ struct Listener(Arc<Mutex<Outputs>>);
 
 impl EventListener for Listener {
     fn on_flow(&mut self, flow: &FlowRecord) {
-        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).flow_ended(flow.clone());
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).on_flow(flow.clone());
     }
 
     fn on_alert(&mut self, alert: &AlertRecord) {
-        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).alert(alert.clone());
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).on_alert(alert.clone());
     }
 }
 

@@ -40,16 +40,15 @@ impl Default for AnalyzerConfig {
     }
 }
 
-/// Receives each flow when it ends (idle, closed and lingered, evicted, or flushed at the end), then the
-/// alerts it raised.
+/// Receives each flow when it ends (idle, closed and lingered, evicted, or flushed at the end), with the
+/// alerts it raised (together, so a store can keep a flow with its evidence).
 pub trait FlowSink {
-    fn flow_ended(&mut self, record: FlowRecord);
-    fn alert(&mut self, _alert: AlertRecord) {}
+    fn flow_ended(&mut self, record: FlowRecord, alerts: Vec<AlertRecord>);
 }
 
 /// A closure that only wants the flows.
 impl<F: FnMut(FlowRecord)> FlowSink for F {
-    fn flow_ended(&mut self, record: FlowRecord) {
+    fn flow_ended(&mut self, record: FlowRecord, _alerts: Vec<AlertRecord>) {
         self(record)
     }
 }
@@ -333,20 +332,25 @@ impl Flow {
         let mut found = inspector.found;
         let named_by_handshake = found.host.is_some();
         let mut flags = Vec::new();
-        if found.host.is_none() {
-            if let Some((name, uncertain)) = dns_name {
+        if let Some((name, uncertain)) = &dns_name {
+            if found.host.is_none() {
                 found.host = Some(name.to_string());
                 found.host_source = Some(HostSource::Dns);
-                if uncertain {
+                if *uncertain {
                     flags.push("dns_uncertain");
                 }
             }
         }
+        let dns_names = if found.l7 == Some(L7::Dns) {
+            (!found.dns_names.is_empty()).then(|| found.dns_names.join(";"))
+        } else {
+            dns_name.map(|(name, _)| name.to_string())
+        };
         if meter.key.proto == Proto::Tcp && !encrypted {
             judge.search_payload(client_stream.bytes(), &mut verdicts);
         }
         if found.l7 == Some(L7::Dns) {
-            if let Some(name) = &found.host {
+            for name in found.dns_names.iter().chain(found.host.iter().filter(|host| !found.dns_names.contains(host))) {
                 judge.search_payload(name.as_bytes(), &mut verdicts);
             }
         }
@@ -407,11 +411,9 @@ impl Flow {
             http_method: found.http_method,
             http_path: found.http_path,
             user_agent: found.user_agent,
+            dns_names,
         };
         let alerts: Vec<AlertRecord> = verdicts.into_iter().map(|verdict| AlertRecord::new(&record, verdict)).collect();
-        sink.flow_ended(record);
-        for alert in alerts {
-            sink.alert(alert);
-        }
+        sink.flow_ended(record, alerts);
     }
 }

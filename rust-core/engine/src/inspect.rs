@@ -25,7 +25,12 @@ pub struct Inspection {
     pub http_method: Option<String>,
     pub http_path: Option<String>,
     pub user_agent: Option<String>,
+    /// Every distinct question of a DNS flow, in order (at most [`MAX_DNS_NAMES`]).
+    pub dns_names: Vec<String>,
 }
+
+/// Questions of one DNS flow kept for its record; a flow asking more is listed by its first ones.
+pub const MAX_DNS_NAMES: usize = 16;
 
 impl Inspection {
     /// Sets the host unless a stronger source already named it.
@@ -178,6 +183,12 @@ impl FlowInspector {
     fn on_dns_message(&mut self, message: &phonehome_dns::Message) {
         if let Some(question) = message.questions.first() {
             self.found.name(&question.name, HostSource::Dns);
+        }
+        for question in &message.questions {
+            let names = &mut self.found.dns_names;
+            if names.len() < MAX_DNS_NAMES && !question.name.is_empty() && !names.contains(&question.name) {
+                names.push(question.name.clone());
+            }
         }
     }
 

@@ -132,6 +132,9 @@ pub struct FlowRecord {
     pub http_method: Option<String>,
     pub http_path: Option<String>,
     pub user_agent: Option<String>,
+    /// DNS names separated by `;`: every question of a DNS flow; for another flow, the name its server's
+    /// address was resolved from (when a DNS answer gave it).
+    pub dns_names: Option<String>,
 }
 
 /// One alert: a finding about a flow, with the flow's identity and the evidence that triggered it.
@@ -190,7 +193,7 @@ impl AlertRecord {
 }
 
 /// All columns of [`FlowRecord`], in order.
-pub const COLUMNS: [&str; 29] = [
+pub const COLUMNS: [&str; 30] = [
     "first_seen",
     "last_seen",
     "proto",
@@ -220,6 +223,7 @@ pub const COLUMNS: [&str; 29] = [
     "http_method",
     "http_path",
     "user_agent",
+    "dns_names",
 ];
 
 /// The columns every export starts with, in order: a contract, columns are only added after them.
@@ -227,7 +231,7 @@ pub const CONTRACT_COLUMNS: &[&str] = COLUMNS.split_at(21).0;
 
 impl FlowRecord {
     /// The CSV cells, in [`COLUMNS`] order, not yet neutralised.
-    pub fn cells(&self) -> [String; 29] {
+    pub fn cells(&self) -> [String; 30] {
         fn opt<T: ToString>(v: &Option<T>) -> String {
             v.as_ref().map(ToString::to_string).unwrap_or_default()
         }
@@ -261,6 +265,7 @@ impl FlowRecord {
             opt(&self.http_method),
             opt(&self.http_path),
             opt(&self.user_agent),
+            opt(&self.dns_names),
         ]
     }
 }
@@ -338,6 +343,7 @@ mod tests {
             http_method: None,
             http_path: None,
             user_agent: None,
+            dns_names: None,
         }
     }
 

@@ -13,36 +13,41 @@ mod common;
 const BAR: f64 = 0.97;
 
 /// Disagreements looked at byte by byte, with the reason nDPI and phonehome differ.
-/// (capture, host nDPI reports, why)
-const EXPLAINED: &[(&str, &str, &str)] = &[
+/// (capture, host nDPI reports, why, whether nDPI's name is still among the flow's `dns_names`)
+const EXPLAINED: &[(&str, &str, &str, bool)] = &[
     (
         "bad-dns-traffic.pcap",
         "c75900fdf525320021636f6d6d616e64202873697276696d65732900.skullseclabs.org",
         "one UDP 5-tuple carries 5 queries (frames 20-24, tshark): phonehome names the flow after the first \
          query (2443...), nDPI after the fifth, the first one answered",
+        true,
     ),
     (
         "bad-dns-traffic.pcap",
         "958700a621c3620001636f6e736f6c65202873697276696d65732900.skullseclabs.org",
         "same capture, another port: several queries on one tuple, phonehome keeps the first (05e1...)",
+        true,
     ),
     (
         "tls_certificate_too_long.pcap",
         "60.21.149.52.in-addr.arpa",
         "three PTR queries share one tuple (frames 12-14): phonehome names it after the first \
          (121.1.168.192.in-addr.arpa), nDPI after the second",
+        true,
     ),
     (
         "dns_ambiguous_names.pcap",
         "_.teams.microsoft.com",
         "the query is for the wildcard name `*.teams.microsoft.com`; nDPI rewrites `*` to `_`, phonehome \
          keeps the name as sent",
+        false,
     ),
     (
         "dns_exfiltration.pcap",
         "e1aa8f8fdb1bbe8d5e04952141f7d4f82c7e3b06dcc8b87fad7a.19e4d098dc8c618f8d81cfeb02",
         "nDPI keeps only the last 80 characters of this 160-character dnscat2 name; phonehome keeps it whole \
          (nDPI's is a suffix of ours)",
+        false,
     ),
 ];
 
@@ -115,6 +120,7 @@ fn phonehome_names_the_flows_ndpi_names() {
         let name = truth_path.file_name().unwrap().to_string_lossy().trim_end_matches(".truth.tsv").to_owned();
         let flows = common::analyse(&truth_path.with_file_name(&name)).flows;
         let mut hosts: HashMap<Tuple, Vec<Option<String>>> = HashMap::new();
+        let mut dns_names: HashMap<Tuple, Vec<String>> = HashMap::new();
         for flow in &flows {
             let tuple = unordered(
                 flow.proto,
@@ -122,6 +128,8 @@ fn phonehome_names_the_flows_ndpi_names() {
                 SocketAddr::new(flow.dst_ip, flow.dst_port),
             );
             hosts.entry(tuple).or_default().push(flow.host.clone());
+            let names = flow.dns_names.iter().flat_map(|names| names.split(';').map(str::to_owned));
+            dns_names.entry(tuple).or_default().extend(names);
         }
         for row in rows {
             let entry = score.entry(row.l7.clone()).or_default();
@@ -131,8 +139,13 @@ fn phonehome_names_the_flows_ndpi_names() {
                 ours.is_some_and(|names| names.iter().flatten().any(|host| host.eq_ignore_ascii_case(&row.host)));
             if agrees {
                 entry.0 += 1;
-            } else if EXPLAINED.iter().any(|(file, host, _)| *file == name && *host == row.host) {
+            } else if let Some((.., listed)) =
+                EXPLAINED.iter().find(|(file, host, ..)| *file == name && *host == row.host)
+            {
                 explained_used += 1;
+                let ours = dns_names.get(&unordered(row.proto, row.a, row.b)).cloned().unwrap_or_default();
+                let among = ours.iter().any(|our| our.eq_ignore_ascii_case(&row.host));
+                assert_eq!(among, *listed, "{name}: nDPI's {} among our dns_names {ours:?}", row.host);
             } else {
                 unexplained.push(format!(
                     "{name}: {} {} {} {} nDPI={:?} ours={:?}",

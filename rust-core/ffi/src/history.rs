@@ -115,7 +115,7 @@ pub struct Company {
 pub struct FlowDetail {
     /// The flow; `None` when only its alert is kept (the flow had not finished, or retention removed it).
     pub flow: Option<FlowItem>,
-    /// Names that resolved to its server address.
+    /// DNS names: the questions of a DNS flow, else the name its server's address was resolved from.
     pub dns_names: Vec<String>,
     /// Evidence lines of the findings about it.
     pub evidence: Vec<String>,
@@ -361,7 +361,10 @@ impl HistoryReader {
             domain_owner: record.host.as_deref().and_then(|host| self.domain_owner(host)),
             alerts: alerts.iter().map(|alert: &StoredAlert| Alert::from(&alert.record)).collect(),
             flow: Some(flow_item(&stored)),
-            dns_names: stored.extras.dns_names,
+            dns_names: record
+                .dns_names
+                .as_deref()
+                .map_or_else(Vec::new, |names| names.split(';').map(str::to_owned).collect()),
             evidence: stored.extras.evidence,
         })
     }
@@ -448,6 +451,7 @@ mod tests {
             http_method: Some("GET".into()),
             http_path: Some("/reg?imei=[redacted]".into()),
             user_agent: None,
+            dns_names: None,
         }
     }
 
@@ -478,9 +482,9 @@ mod tests {
     fn write(path: &std::path::Path) -> (FlowRecord, AlertRecord, AlertRecord) {
         let store = Store::open(path, StoreConfig::default()).expect("store");
         let mut sink = store.sink().expect("sink");
-        let leaky = flow(1, "zzhc.vnet.cn", 40_000, 0, 10);
+        let leaky = FlowRecord { dns_names: Some("zzhc.vnet.cn".into()), ..flow(1, "zzhc.vnet.cn", 40_000, 0, 10) };
         let leak_alert = leak(&leaky, 1);
-        let evidence = FlowExtras { dns_names: vec!["zzhc.vnet.cn".into()], evidence: vec!["imei in path".into()] };
+        let evidence = FlowExtras { evidence: vec!["imei in path".into()] };
         sink.record_flow(leaky.clone(), evidence);
         for i in 0..3 {
             sink.record_flow(flow(2, "api.example", 41_000 + i, i64::from(i) * 10, 5_000), FlowExtras::default());

@@ -37,6 +37,7 @@ fn flow(uid: Option<u32>, app: &str, bytes: u64, severity: Option<IntelSeverity>
         http_method: Some("GET".into()),
         http_path: Some("/reg?imei=[redacted]".into()),
         user_agent: None,
+        dns_names: None,
     }
 }
 

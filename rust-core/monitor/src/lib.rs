@@ -235,20 +235,16 @@ impl Outlet {
 }
 
 impl FlowSink for Outlet {
-    fn flow_ended(&mut self, record: FlowRecord) {
+    fn flow_ended(&mut self, record: FlowRecord, alerts: Vec<AlertRecord>) {
         if let Some(store) = &mut self.store {
-            store.flow_ended(record.clone());
+            store.flow_ended(record.clone(), alerts.clone());
         }
         self.flows_finished += 1;
         self.send(Event::Flow(Box::new(record)));
-    }
-
-    fn alert(&mut self, alert: AlertRecord) {
-        if let Some(store) = &mut self.store {
-            store.alert(alert.clone());
+        for alert in alerts {
+            self.alerts += 1;
+            self.send(Event::Alert(Box::new(alert)));
         }
-        self.alerts += 1;
-        self.send(Event::Alert(Box::new(alert)));
     }
 }
 
@@ -572,11 +568,9 @@ mod tests {
     }
 
     impl FlowSink for Collected {
-        fn flow_ended(&mut self, record: FlowRecord) {
+        fn flow_ended(&mut self, record: FlowRecord, alerts: Vec<AlertRecord>) {
             self.flows.push(record);
-        }
-        fn alert(&mut self, alert: AlertRecord) {
-            self.alerts.push(alert);
+            self.alerts.extend(alerts);
         }
     }
 

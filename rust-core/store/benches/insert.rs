@@ -43,6 +43,7 @@ fn flow(index: u64) -> FlowRecord {
         http_method: None,
         http_path: None,
         user_agent: None,
+        dns_names: None,
     }
 }
 
@@ -74,7 +75,7 @@ fn main() {
         let mut in_sink = Duration::ZERO;
         for (index, record) in records.into_iter().enumerate() {
             let call = Instant::now();
-            sink.flow_ended(record);
+            sink.flow_ended(record, Vec::new());
             in_sink += call.elapsed();
             if (index + 1) % (queue_capacity / 2) == 0 {
                 sink.flush().expect("flush");

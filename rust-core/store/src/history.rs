@@ -152,23 +152,21 @@ pub struct Tuple<'a> {
 const LONGEST_FLOW_US: i64 = 24 * 3600 * 1_000_000;
 
 /// The flow columns [`stored_flow`] reads after [`FLOW_SELECT`].
-const STORED_FLOW_SELECT: &str = "id, ts_us, last_us, dns_names, evidence";
+const STORED_FLOW_SELECT: &str = "id, ts_us, last_us, evidence";
 /// Index of the first column after [`FLOW_SELECT`].
-const FLOW_COLUMNS: usize = 29;
+const FLOW_COLUMNS: usize = 30;
 /// Index of the first column after [`ALERT_SELECT`].
 const ALERT_COLUMNS: usize = 18;
 
 fn stored_flow(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredFlow> {
-    let dns_names: Option<String> = row.get(FLOW_COLUMNS + 3)?;
-    let evidence: Option<String> = row.get(FLOW_COLUMNS + 4)?;
+    let evidence: Option<String> = row.get(FLOW_COLUMNS + 3)?;
     Ok(StoredFlow {
         record: flow_from_row(row)?,
         id: row.get(FLOW_COLUMNS)?,
         ts_us: row.get(FLOW_COLUMNS + 1)?,
         last_us: row.get(FLOW_COLUMNS + 2)?,
-        // The writer joins these with `;` and newlines (see `StoreSink::record_flow`).
+        // The writer joins the lines with newlines (see `StoreSink::record_flow`).
         extras: FlowExtras {
-            dns_names: dns_names.map(|names| names.split(';').map(str::to_owned).collect()).unwrap_or_default(),
             evidence: evidence.map(|lines| lines.lines().map(str::to_owned).collect()).unwrap_or_default(),
         },
     })
@@ -510,6 +508,7 @@ mod tests {
             http_method: Some("GET".into()),
             http_path: Some("/".into()),
             user_agent: None,
+            dns_names: None,
         }
     }
 
@@ -547,15 +546,10 @@ mod tests {
             (0..5).map(|i| flow(1, &format!("h{i}.example"), 40_000 + i as u16, i * 60)).collect();
         flows[4].first_seen = flows[3].first_seen.clone();
         flows.push(flow(2, "other.example", 50_000, 30));
+        flows[2].dns_names = Some("h2.example;alias.example".into());
         for (i, record) in flows.iter().enumerate() {
-            let extras = if i == 2 {
-                FlowExtras {
-                    dns_names: vec!["h2.example".into(), "alias.example".into()],
-                    evidence: vec!["one".into(), "two".into()],
-                }
-            } else {
-                FlowExtras::default()
-            };
+            let extras =
+                if i == 2 { FlowExtras { evidence: vec!["one".into(), "two".into()] } } else { FlowExtras::default() };
             sink.record_flow(record.clone(), extras);
         }
         sink.record_alert(leak(&flows[2], SECOND));
@@ -596,8 +590,7 @@ mod tests {
         let listed = history.flows_page(Some("uid:1"), None, 10).expect("page");
         let third = listed.iter().find(|flow| flow.record.src_port == 40_002).expect("third");
         let stored = history.flow(third.id).expect("query").expect("kept");
-        assert_eq!(stored.record, flows[2]);
-        assert_eq!(stored.extras.dns_names, ["h2.example", "alias.example"]);
+        assert_eq!(stored.record, flows[2], "with its DNS names");
         assert_eq!(stored.extras.evidence, ["one", "two"]);
         assert_eq!(stored.last_us - stored.ts_us, 2 * SECOND);
         assert_eq!(history.flow(i64::MAX).expect("query"), None);

@@ -22,7 +22,7 @@ pub(crate) const INSERT_FLOW: &str = "INSERT INTO flows (ts_us, last_us, app_key
 /// The columns [`flow_from_row`] reads, in [`FlowRecord`] order.
 pub(crate) const FLOW_SELECT: &str = "first_seen, last_seen, proto, src_ip, src_port, dst_ip, dst_port, uid, app, l7,
     host, host_source, country, asn, as_org, bytes_out, packets_out, bytes_in, packets_in, severity, flags, tcp_state,
-    tls_version, alpn, ja4, ech, http_method, http_path, user_agent";
+    tls_version, alpn, ja4, ech, http_method, http_path, user_agent, dns_names";
 
 pub(crate) const INSERT_ALERT: &str = "INSERT INTO alerts (ts_us, app_key, sev_rank, ts, severity, kind, proto, src_ip,
     src_port, dst_ip, dst_port, uid, app, host, country, asn, as_org, identifier, encoding, evidence, owner)
@@ -53,7 +53,6 @@ pub(crate) fn insert_flow(
     record: &FlowRecord,
     (first_us, last_us): (i64, i64),
     app_key: &str,
-    dns_names: &str,
     evidence: &str,
 ) -> rusqlite::Result<()> {
     statement.execute(params![
@@ -90,7 +89,7 @@ pub(crate) fn insert_flow(
         record.http_method,
         record.http_path,
         record.user_agent,
-        (!dns_names.is_empty()).then_some(dns_names),
+        record.dns_names,
         (!evidence.is_empty()).then_some(evidence),
     ])?;
     Ok(())
@@ -200,6 +199,7 @@ pub(crate) fn flow_from_row(row: &Row<'_>) -> rusqlite::Result<FlowRecord> {
         http_method: row.get(26)?,
         http_path: row.get(27)?,
         user_agent: row.get(28)?,
+        dns_names: row.get(29)?,
     })
 }
 

@@ -37,9 +37,7 @@ pub struct StoreStats {
 /// Facts about a flow that its record does not carry.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FlowExtras {
-    /// Names that resolved to the flow's server address.
-    pub dns_names: Vec<String>,
-    /// Evidence lines of the findings about the flow.
+    /// Evidence lines of the findings about the flow (its alerts').
     pub evidence: Vec<String>,
 }
 
@@ -89,7 +87,7 @@ impl StoreSink {
 
     /// Queues a finished flow with what its record does not carry.
     pub fn record_flow(&mut self, record: FlowRecord, extras: FlowExtras) {
-        let msg = FlowMsg { record, dns_names: extras.dns_names.join(";"), evidence: extras.evidence.join("\n") };
+        let msg = FlowMsg { record, evidence: extras.evidence.join("\n") };
         self.send(Msg::Flow(Box::new(msg)));
     }
 
@@ -180,11 +178,12 @@ impl DestinationMemory for StoreSink {
 }
 
 impl FlowSink for StoreSink {
-    fn flow_ended(&mut self, record: FlowRecord) {
-        self.record_flow(record, FlowExtras::default());
-    }
-
-    fn alert(&mut self, alert: AlertRecord) {
-        self.record_alert(alert);
+    fn flow_ended(&mut self, record: FlowRecord, alerts: Vec<AlertRecord>) {
+        // Evidence is one line per alert: newlines inside one would split it when read back.
+        let evidence = alerts.iter().map(|alert| alert.evidence.replace(['\r', '\n'], " ")).collect();
+        self.record_flow(record, FlowExtras { evidence });
+        for alert in alerts {
+            self.record_alert(alert);
+        }
     }
 }

@@ -33,7 +33,6 @@ pub(crate) enum Msg {
 
 pub(crate) struct FlowMsg {
     pub record: FlowRecord,
-    pub dns_names: String,
     pub evidence: String,
 }
 
@@ -268,7 +267,7 @@ impl Writer {
                 let record = &flow.record;
                 let (first_us, last_us) = flow_span_us(record);
                 let key = app_key(record.uid, record.app.as_deref());
-                insert_flow(&mut statement, record, (first_us, last_us), &key, &flow.dns_names, &flow.evidence)?;
+                insert_flow(&mut statement, record, (first_us, last_us), &key, &flow.evidence)?;
                 let bytes_out = i64::try_from(record.bytes_out).unwrap_or(i64::MAX);
                 let bytes_in = i64::try_from(record.bytes_in).unwrap_or(i64::MAX);
                 let app = apps.entry(key.clone()).or_default();

@@ -35,7 +35,7 @@ fn crash_child() {
             if index == 0 {
                 sink.record_alert(alert(&record, AlertKind::Tracker, &format!("batch {batch}")));
             }
-            sink.flow_ended(record);
+            sink.flow_ended(record, Vec::new());
         }
         sink.flush().unwrap();
         // A whole line per write; the parent only trusts complete lines.

@@ -73,7 +73,7 @@ fn a_full_disk_stops_writing_with_a_clear_error_and_loses_nothing_committed() {
         for index in 0..100 {
             let mut record = flow("Filler", 10001, &format!("h{batch}-{index}.example"), batch);
             record.flags = format!("batch:{batch}");
-            sink.flow_ended(record);
+            sink.flow_ended(record, Vec::new());
         }
         match sink.flush() {
             Ok(()) => acknowledged.push(batch),
@@ -87,7 +87,7 @@ fn a_full_disk_stops_writing_with_a_clear_error_and_loses_nothing_committed() {
     // The engine keeps going: records are taken (and discarded) without blocking or panicking.
     let started = Instant::now();
     for offset in 0..10_000 {
-        sink.flow_ended(flow("After", 1, "after.example", offset));
+        sink.flow_ended(flow("After", 1, "after.example", offset), Vec::new());
     }
     assert!(started.elapsed() < Duration::from_secs(5), "the sink blocked");
     assert!(matches!(store.stats().failure.as_deref(), Some(StoreError::DiskFull)));
@@ -109,7 +109,7 @@ fn a_read_only_store_is_refused_clearly_and_still_readable() {
         let mut sink = store.sink().unwrap();
         let mut record = flow("Kept", 10001, "kept.example", 0);
         record.flags = "batch:7".into();
-        sink.flow_ended(record);
+        sink.flow_ended(record, Vec::new());
         sink.flush().unwrap();
         drop(sink);
         store.close();

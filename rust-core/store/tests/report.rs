@@ -20,20 +20,20 @@ fn report_store(path: &Path) -> History {
     let mut sink = store.sink().unwrap();
     for hour in 0..24 {
         for minute in (0..60).step_by(10) {
-            sink.flow_ended(flow("Gallery", 10050, "photos.example", hour * 3600 + minute * 60));
+            sink.flow_ended(flow("Gallery", 10050, "photos.example", hour * 3600 + minute * 60), Vec::new());
         }
         if hour % 3 == 0 {
             let mut leak = flow("<script>alert(1)</script> & \"Co\"", 10051, "sa.api.intl.miui.com", hour * 3600);
             leak.country = Some("CN".into());
             leak.asn = Some(4134);
             leak.as_org = Some("<b>CHINANET</b>".into());
-            sink.flow_ended(leak.clone());
+            sink.flow_ended(leak.clone(), Vec::new());
             if hour == 9 {
                 sink.record_alert(alert(&leak, AlertKind::IdentifierLeak, "imei in <query>"));
             }
         }
     }
-    sink.flow_ended(flow("小米浏览器", 10052, "tracking.intl.miui.com", 12 * 3600));
+    sink.flow_ended(flow("小米浏览器", 10052, "tracking.intl.miui.com", 12 * 3600), Vec::new());
     sink.flush().unwrap();
     store.history().unwrap()
 }

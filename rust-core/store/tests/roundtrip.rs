@@ -27,7 +27,7 @@ fn store_csv(records: &[FlowRecord]) -> Vec<u8> {
     let store = open(&dir.path().join("store.db"));
     let mut sink = store.sink().unwrap();
     for record in records {
-        sink.flow_ended(record.clone());
+        sink.flow_ended(record.clone(), Vec::new());
     }
     sink.flush().unwrap();
     let mut out = Vec::new();
@@ -119,7 +119,7 @@ fn first_seen_destinations_survive_a_restart() {
         let mut sink = store.sink().unwrap();
         assert!(sink.is_new_destination(Some(10123), Some("Browser"), "example.com", T0));
         assert!(!sink.is_new_destination(Some(10123), Some("Browser"), "example.com", T0 + 1));
-        sink.flow_ended(flow("Browser", 10123, "tracker.example", 5));
+        sink.flow_ended(flow("Browser", 10123, "tracker.example", 5), Vec::new());
         sink.flush().unwrap();
         store.close();
     }
@@ -137,13 +137,16 @@ fn aggregates_count_flows_bytes_destinations_and_alerts_per_app() {
     let store = open(&dir.path().join("store.db"));
     let mut sink = store.sink().unwrap();
     for offset in 0..10 {
-        sink.flow_ended(flow("Gallery", 10050, if offset % 2 == 0 { "a.example" } else { "b.example" }, offset));
+        sink.flow_ended(
+            flow("Gallery", 10050, if offset % 2 == 0 { "a.example" } else { "b.example" }, offset),
+            Vec::new(),
+        );
     }
     let mut other = flow("Weather", 10060, "c.example", 3);
     other.country = Some("CN".into());
     other.asn = Some(4134);
     other.as_org = Some("CHINANET-BACKBONE".into());
-    sink.flow_ended(other.clone());
+    sink.flow_ended(other.clone(), Vec::new());
     sink.record_alert(alert(&other, AlertKind::IdentifierLeak, "imei"));
     sink.flush().unwrap();
     let history = store.history().unwrap();
@@ -171,9 +174,9 @@ fn retention_by_age_removes_what_is_older_than_the_newest_by_the_age() {
     };
     let store = Store::open(dir.path().join("store.db"), config).unwrap();
     let mut sink = store.sink().unwrap();
-    sink.flow_ended(flow("Old", 1, "old.example", 0));
+    sink.flow_ended(flow("Old", 1, "old.example", 0), Vec::new());
     sink.flush().unwrap();
-    sink.flow_ended(flow("New", 2, "new.example", 2 * 3600));
+    sink.flow_ended(flow("New", 2, "new.example", 2 * 3600), Vec::new());
     sink.flush().unwrap();
     let mut apps = Vec::new();
     store
@@ -204,7 +207,7 @@ fn retention_by_size_keeps_the_newest_and_the_files_under_the_bound() {
     let mut sink = store.sink().unwrap();
     let total = 20_000;
     for offset in 0..total {
-        sink.flow_ended(flow("Busy", 10001, &format!("host{offset}.example"), offset));
+        sink.flow_ended(flow("Busy", 10001, &format!("host{offset}.example"), offset), Vec::new());
         if offset % 500 == 499 {
             sink.flush().unwrap();
             let wal = std::fs::metadata(dir.path().join("store.db-wal")).map_or(0, |m| m.len());
@@ -238,7 +241,7 @@ fn a_full_queue_drops_and_counts_instead_of_blocking() {
     blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
     let sent = 1000;
     for offset in 0..sent {
-        sink.flow_ended(flow("Fast", 1, "x.example", offset));
+        sink.flow_ended(flow("Fast", 1, "x.example", offset), Vec::new());
     }
     blocker.execute_batch("ROLLBACK").unwrap();
     sink.flush().unwrap();
@@ -338,7 +341,7 @@ fn a_tampered_row_fails_the_export_without_panicking() {
     let store = open(&path);
     let mut sink = store.sink().unwrap();
     for record in hostile_flows() {
-        sink.flow_ended(record);
+        sink.flow_ended(record, Vec::new());
     }
     sink.flush().unwrap();
     let history = store.history().unwrap();
@@ -349,7 +352,7 @@ fn a_tampered_row_fails_the_export_without_panicking() {
         assert!(matches!(result, Err(phonehome_store::StoreError::Sqlite(_))), "{column}: {result:?}");
         tamper.execute_batch("DELETE FROM flows WHERE id = 2").unwrap();
         assert_eq!(history.export_csv(&Filter::default(), std::io::sink()).unwrap(), 2);
-        sink.flow_ended(hostile_flows().remove(1));
+        sink.flow_ended(hostile_flows().remove(1), Vec::new());
         sink.flush().unwrap();
         tamper.execute_batch("UPDATE flows SET id = 2 WHERE id = (SELECT max(id) FROM flows)").unwrap();
     }
@@ -362,4 +365,32 @@ fn a_tampered_row_fails_the_export_without_panicking() {
         })
         .unwrap();
     assert_eq!(states.first(), Some(&Some("unknown")));
+}
+
+#[test]
+fn a_flow_is_kept_with_the_evidence_of_its_alerts() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir.path().join("store.db"));
+    let mut sink = store.sink().unwrap();
+    let leaky =
+        FlowRecord { dns_names: Some("reg.example;alias.example".into()), ..flow("Reg", 10001, "reg.example", 5) };
+    let alerts = vec![
+        alert(&leaky, AlertKind::IdentifierLeak, "imei [redacted] in the HTTP path"),
+        alert(&leaky, AlertKind::CleartextHttp, "GET to reg.example\nin clear"),
+    ];
+    sink.flow_ended(leaky.clone(), alerts.clone());
+    sink.flush().unwrap();
+    let history = store.history().unwrap();
+    let id = history.flows_page(None, None, 10).unwrap().first().unwrap().id;
+    let stored = history.flow(id).unwrap().unwrap();
+    assert_eq!(stored.record, leaky, "with its DNS names");
+    assert_eq!(stored.extras.evidence, ["imei [redacted] in the HTTP path", "GET to reg.example in clear"]);
+    let mut kept = Vec::new();
+    history
+        .for_each_alert(&Filter::default(), |alert| {
+            kept.push(alert);
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(kept, alerts, "the alerts themselves keep their evidence verbatim");
 }

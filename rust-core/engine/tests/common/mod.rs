@@ -39,11 +39,9 @@ pub struct Collected {
 }
 
 impl FlowSink for Collected {
-    fn flow_ended(&mut self, record: FlowRecord) {
+    fn flow_ended(&mut self, record: FlowRecord, alerts: Vec<AlertRecord>) {
         self.flows.push(record);
-    }
-    fn alert(&mut self, alert: AlertRecord) {
-        self.alerts.push(alert);
+        self.alerts.extend(alerts);
     }
 }
 

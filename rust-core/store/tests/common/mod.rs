@@ -45,6 +45,7 @@ pub fn flow(app: &str, uid: u32, host: &str, offset_s: i64) -> FlowRecord {
         http_method: None,
         http_path: None,
         user_agent: None,
+        dns_names: None,
     }
 }
 

@@ -196,7 +196,7 @@ impl Engine {
     ) -> Result<(), EngineError> {
         match &*self.lock() {
             State::Running(monitor) => monitor
-                .set_block_rules(&BlockRules { apps, domains, countries, networks })
+                .set_block_rules(&valid_rules(BlockRules { apps, domains, countries, networks }))
                 .map_err(|error| EngineError::Config { reason: error.to_string() }),
             State::Stopped { .. } => Err(EngineError::Stopped),
         }
@@ -306,14 +306,24 @@ fn monitor_config(config: &EngineConfig) -> Result<MonitorConfig, EngineError> {
         alert_new_destinations: config.alert_new_destinations,
         store: config.history_path.as_ref().map(std::path::PathBuf::from),
         keep_packets: config.keep_packets,
-        block: BlockRules {
+        block: valid_rules(BlockRules {
             apps: config.block_apps.clone(),
             domains: config.block_domains.clone(),
             countries: config.block_countries.clone(),
             networks: config.block_networks.clone(),
-        },
+        }),
         lists: lists::load(&config.lists),
     })
+}
+
+/// The app's saved rules without those that cannot work (logged): one bad entry must not disable the
+/// others, nor keep the VPN from starting.
+fn valid_rules(rules: BlockRules) -> BlockRules {
+    let (valid, invalid) = rules.split_invalid();
+    for rule in invalid {
+        log::warn!("block rule {rule:?} ignored: not a domain, a country code or a network");
+    }
+    valid
 }
 
 /// `ip` (port 53), `ip:port` or `[ipv6]:port`.

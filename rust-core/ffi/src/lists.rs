@@ -9,6 +9,8 @@ use phonehome_intel::{ImportReport, ListCategory, ListInfo, ListSet};
 
 /// Largest list file read: the biggest public DNS block lists are a few tens of MB.
 pub const MAX_LIST_BYTES: u64 = 64 * 1024 * 1024;
+/// The engine loads enabled lists up to this many bytes in all (in the user's order): memory and start time.
+const MAX_TOTAL_LIST_BYTES: u64 = 128 * 1024 * 1024;
 
 /// What a list is about; decides the kind of alert its hits raise.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, uniffi::Enum)]
@@ -91,7 +93,14 @@ pub fn inspect_list(path: String, kind: ListKind) -> Result<ListSummary, ListFil
 /// that a list damaged since it was accepted never keeps the VPN from starting.
 pub(crate) fn load(files: &[ListFile]) -> ListSet {
     let mut set = ListSet::new();
+    let mut total: u64 = 0;
     for file in files {
+        let size = std::fs::metadata(&file.path).map_or(0, |meta| meta.len());
+        if total.saturating_add(size) > MAX_TOTAL_LIST_BYTES {
+            log::warn!("list {:?} left out: the lists together would exceed {MAX_TOTAL_LIST_BYTES} bytes", file.name);
+            continue;
+        }
+        total += size;
         match import(&mut set, &file.name, file.kind, Path::new(&file.path)) {
             Ok(summary) => {
                 log::info!("list {:?}: {} domains, {} networks", file.name, summary.domains, summary.networks)

@@ -83,31 +83,54 @@ struct CompiledRules {
     networks: Vec<ipnet::IpNet>,
 }
 
+/// A network rule: CIDR or a single address.
+fn network_rule(text: &str) -> Option<ipnet::IpNet> {
+    let text = text.trim();
+    text.parse::<ipnet::IpNet>().ok().or_else(|| text.parse::<IpAddr>().ok().map(ipnet::IpNet::from))
+}
+
+/// A domain rule, lower case without a trailing dot; `None` when nothing is left.
+fn domain_rule(text: &str) -> Option<String> {
+    let domain = text.trim().trim_end_matches('.').to_ascii_lowercase();
+    (!domain.is_empty()).then_some(domain)
+}
+
+/// A country rule: two letters, upper case.
+fn country_rule(text: &str) -> Option<String> {
+    let country = text.trim().to_ascii_uppercase();
+    (country.len() == 2 && country.bytes().all(|b| b.is_ascii_alphabetic())).then_some(country)
+}
+
+/// Every rule of `texts` through `rule`, or the first that does not parse as an error.
+fn compile<T>(texts: &[String], rule: fn(&str) -> Option<T>) -> Result<Vec<T>, MonitorError> {
+    texts.iter().map(|text| rule(text).ok_or_else(|| MonitorError::BlockRule(text.clone()))).collect()
+}
+
+impl BlockRules {
+    /// These rules without the ones that cannot work, which come back apart (to be reported): for rules saved
+    /// by an app, where one bad entry must not disable the others or keep the engine from starting.
+    pub fn split_invalid(&self) -> (BlockRules, Vec<String>) {
+        let mut invalid = Vec::new();
+        let mut keep = |texts: &[String], valid: fn(&str) -> bool| -> Vec<String> {
+            let (good, bad): (Vec<String>, Vec<String>) = texts.iter().cloned().partition(|text| valid(text));
+            invalid.extend(bad);
+            good
+        };
+        let networks = keep(&self.networks, |text| network_rule(text).is_some());
+        let domains = keep(&self.domains, |text| domain_rule(text).is_some());
+        let countries = keep(&self.countries, |text| country_rule(text).is_some());
+        (BlockRules { apps: self.apps.clone(), domains, countries, networks }, invalid)
+    }
+}
+
 impl CompiledRules {
     fn new(rules: &BlockRules) -> Result<CompiledRules, MonitorError> {
-        let networks = rules
-            .networks
-            .iter()
-            .map(|text| {
-                let text = text.trim();
-                text.parse::<ipnet::IpNet>()
-                    .or_else(|_| text.parse::<IpAddr>().map(ipnet::IpNet::from))
-                    .map_err(|_| MonitorError::BlockRule(text.to_owned()))
-            })
-            .collect::<Result<_, _>>()?;
-        let domains = rules
-            .domains
-            .iter()
-            .map(|d| d.trim().trim_end_matches('.').to_ascii_lowercase())
-            .map(|d| if d.is_empty() { Err(MonitorError::BlockRule(d)) } else { Ok(d) })
-            .collect::<Result<_, _>>()?;
-        let countries = rules
-            .countries
-            .iter()
-            .map(|c| c.trim().to_ascii_uppercase())
-            .map(|c| if c.len() == 2 { Ok(c) } else { Err(MonitorError::BlockRule(c)) })
-            .collect::<Result<_, _>>()?;
-        Ok(CompiledRules { apps: rules.apps.clone(), domains, countries, networks })
+        Ok(CompiledRules {
+            apps: rules.apps.clone(),
+            domains: compile(&rules.domains, domain_rule)?,
+            countries: compile(&rules.countries, country_rule)?,
+            networks: compile(&rules.networks, network_rule)?,
+        })
     }
 
     /// Whether flows to `server` are refused; `name` (the server's DNS name) is asked only for domain rules.
@@ -631,7 +654,26 @@ mod tests {
             BlockRules { domains: vec![".".into()], ..BlockRules::default() },
         ] {
             assert!(matches!(CompiledRules::new(&bad), Err(MonitorError::BlockRule(_))), "{bad:?}");
+            let (valid, invalid) = bad.split_invalid();
+            assert!(valid.is_empty() && invalid.len() == 1, "{valid:?} {invalid:?}");
         }
         assert!(BlockRules::default().is_empty());
+    }
+
+    #[test]
+    fn invalid_rules_are_set_apart_and_the_others_kept() {
+        let owned = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let saved = BlockRules {
+            apps: vec![10_123],
+            domains: owned(&["Tracker.Example.", "."]),
+            countries: owned(&["cn", "C1"]),
+            networks: owned(&["192.0.2.0/24", "2001:db8::/129"]),
+        };
+        let (valid, invalid) = saved.split_invalid();
+        assert_eq!(invalid, owned(&["2001:db8::/129", ".", "C1"]));
+        assert_eq!(valid.domains, owned(&["Tracker.Example."]));
+        let compiled = CompiledRules::new(&valid).expect("the rest compiles");
+        assert_eq!((compiled.domains, compiled.countries), (owned(&["tracker.example"]), owned(&["CN"])));
+        assert_eq!(compiled.apps, [10_123]);
     }
 }

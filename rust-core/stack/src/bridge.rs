@@ -6,18 +6,22 @@
 //! keeps the pages of freed ones.
 use std::io;
 
-use memmap2::{MmapMut, UncheckedAdvice};
-use smoltcp::iface::{SocketHandle, SocketSet, SocketStorage};
+use memmap2::{MmapMut, MmapRaw, UncheckedAdvice};
+use smoltcp::iface::{Interface, PollResult, SocketHandle, SocketSet, SocketStorage};
+use smoltcp::phy::Device;
 use smoltcp::socket::tcp;
+use smoltcp::time::Instant;
 
 /// One smoltcp TCP socket, its socket set, and the mapping its buffers live in.
 ///
-/// Invariant (what makes the `'static` buffers sound): the socket never leaves `sockets`, and `sockets`
+/// Invariant (what makes the `'static` buffers sound): the socket never leaves `sockets` (this module never
+/// hands out the set; callers of [`socket`](TcpBridge::socket) must not move the socket out), and `sockets`
 /// is dropped before `map` (field order), so no buffer outlives the mapping.
 pub(crate) struct TcpBridge {
     sockets: SocketSet<'static>,
     handle: SocketHandle,
-    map: MmapMut,
+    /// Raw: a reference to the whole mapping would alias what smoltcp holds of it.
+    map: MmapRaw,
     /// Offset of the tx buffer in `map` (the rx buffer's length rounded up to whole pages).
     tx_offset: usize,
     /// Pages may hold data since the last release.
@@ -33,7 +37,7 @@ impl TcpBridge {
     pub fn new(rx: usize, tx: usize) -> io::Result<TcpBridge> {
         let page = page_size();
         let tx_offset = rx.div_ceil(page) * page;
-        let mut map = MmapMut::map_anon(tx_offset + tx.div_ceil(page) * page)?;
+        let map = MmapRaw::from(MmapMut::map_anon(tx_offset + tx.div_ceil(page) * page)?);
         let base = map.as_mut_ptr();
         // SAFETY: both ranges lie inside the mapping and do not overlap; the mapping stays at this address
         // (moving an MmapMut moves a pointer, not the pages) and outlives the socket (type invariant).
@@ -46,9 +50,19 @@ impl TcpBridge {
         Ok(TcpBridge { sockets, handle, map, tx_offset, touched: false, app_data_end: None, acked: None })
     }
 
-    /// The set smoltcp's interface polls (holding this flow's socket only).
-    pub fn sockets(&mut self) -> &mut SocketSet<'static> {
-        &mut self.sockets
+    /// Feeds the one packet `device` holds to this flow's socket.
+    pub fn poll_ingress(&mut self, iface: &mut Interface, now: Instant, device: &mut impl Device) {
+        iface.poll_ingress_single(now, device, &mut self.sockets);
+    }
+
+    /// Lets the socket send one round of what it has to send.
+    pub fn poll_egress(&mut self, iface: &mut Interface, now: Instant, device: &mut impl Device) -> PollResult {
+        iface.poll_egress(now, device, &mut self.sockets)
+    }
+
+    /// When the socket next wants polling (retransmission, timers).
+    pub fn poll_at(&mut self, iface: &mut Interface, now: Instant) -> Option<Instant> {
+        iface.poll_at(now, &self.sockets)
     }
 
     pub fn socket(&mut self) -> &mut tcp::Socket<'static> {
@@ -212,8 +226,8 @@ mod tests {
             }
             let writer = TunWriter { tun: &self.sink, observer: &mut self.sent, counters: &self.counters };
             let mut device = SmolDevice::new(Some(&packet), writer, &mut self.buf, 1500);
-            self.iface.poll_ingress_single(Instant::ZERO, &mut device, self.bridge.sockets());
-            while self.iface.poll_egress(Instant::ZERO, &mut device, self.bridge.sockets())
+            self.bridge.poll_ingress(&mut self.iface, Instant::ZERO, &mut device);
+            while self.bridge.poll_egress(&mut self.iface, Instant::ZERO, &mut device)
                 != smoltcp::iface::PollResult::None
             {}
             if let Some(ack) = device.acked {

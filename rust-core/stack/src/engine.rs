@@ -797,7 +797,7 @@ impl Stack {
         let timestamp = self.smol_now(now);
         let Some(TcpFlow { phase: TcpPhase::Bridged(bridge), .. }) = self.tcp.get_mut(&token) else { return };
         let mut device = SmolDevice::new(Some(packet), writer!(self), &mut self.smol_buf, self.cfg.mtu);
-        self.iface.poll_ingress_single(timestamp, &mut device, bridge.sockets());
+        bridge.poll_ingress(&mut self.iface, timestamp, &mut device);
         if let Some(ack) = device.acked {
             bridge.note_ack(ack);
         }
@@ -810,14 +810,14 @@ impl Stack {
         let TcpPhase::Bridged(bridge) = &mut flow.phase else { return };
         let mut device = SmolDevice::new(None, writer!(self), &mut self.smol_buf, self.cfg.mtu);
         for _ in 0..EGRESS_ROUNDS {
-            if let PollResult::None = self.iface.poll_egress(timestamp, &mut device, bridge.sockets()) {
+            if let PollResult::None = bridge.poll_egress(&mut self.iface, timestamp, &mut device) {
                 break;
             }
         }
         if let Some(ack) = device.acked {
             bridge.note_ack(ack);
         }
-        let next = self.iface.poll_at(timestamp, bridge.sockets()).map(|at| {
+        let next = bridge.poll_at(&mut self.iface, timestamp).map(|at| {
             // smoltcp's clock starts at clock_origin, so its instants are offsets from it.
             self.clock_origin + Duration::from_micros(u64::try_from(at.total_micros()).unwrap_or(0))
         });

@@ -12,8 +12,6 @@ import android.os.Looper
 import android.os.ParcelFileDescriptor
 import android.provider.OpenableColumns
 import android.util.Log
-import org.phonehome.core.EngineException
-import org.phonehome.core.HistoryException
 import org.phonehome.core.HistoryReader
 import org.phonehome.history.HistoryQueries
 import java.io.File
@@ -33,7 +31,6 @@ class Exporter(private val context: Context) {
             }.toLong()
         }
     }
-    private val background = Executors.newSingleThreadExecutor { task -> Thread(task, "export").apply { isDaemon = true } }
     private val main = Handler(Looper.getMainLooper())
 
     /** The `ACTION_CREATE_DOCUMENT` intent for [kind]. */
@@ -73,19 +70,17 @@ class Exporter(private val context: Context) {
     }
 
     private fun open(pfd: ParcelFileDescriptor?): ExportTarget {
-        val descriptor = pfd ?: throw EngineException.Export("the document could not be opened")
+        val descriptor = pfd ?: throw java.io.FileNotFoundException("the document could not be opened")
         return object : ExportTarget {
             override val fd = descriptor.fd
             override fun close() = descriptor.close()
         }
     }
 
+    /** Runs an export; any failure (no history yet, a provider refusing the document, a full disk) is null. */
     private fun <T> attempt(block: () -> T): T? = try {
         block()
-    } catch (e: HistoryException) {
-        Log.w(TAG, "export", e)
-        null
-    } catch (e: EngineException) {
+    } catch (e: Exception) {
         Log.w(TAG, "export", e)
         null
     }
@@ -93,6 +88,9 @@ class Exporter(private val context: Context) {
     private companion object {
         const val KEEP_SHARED = 4
         const val TAG = "phonehome"
+
+        /** One thread for every exporter of the process (activities come and go). */
+        val background = Executors.newSingleThreadExecutor { task -> Thread(task, "export").apply { isDaemon = true } }
     }
 }
 

@@ -4,8 +4,6 @@ import org.phonehome.core.ListFile
 import org.phonehome.core.ListKind
 import java.io.File
 import java.io.IOException
-import java.nio.file.Files
-import java.nio.file.StandardCopyOption
 import java.util.Properties
 import java.util.UUID
 
@@ -130,8 +128,9 @@ class ListCatalog(val dir: File) {
         }
     }
 
+    /** rename(2) within one folder replaces atomically (java.nio.file needs API 26; minSdk is 24). */
     private fun replace(source: File, target: File) {
-        Files.move(source.toPath(), target.toPath(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING)
+        if (!source.renameTo(target)) throw IOException("cannot replace ${target.name}")
     }
 
     private fun fieldsOf(entry: ListEntry): List<Pair<String, Any?>> = listOf(

@@ -6,6 +6,7 @@ import android.app.job.JobScheduler
 import android.app.job.JobService
 import android.content.ComponentName
 import android.content.Context
+import android.util.Log
 import org.phonehome.settings.Settings
 import org.phonehome.vpn.PhonehomeVpnService
 import java.io.File
@@ -29,9 +30,14 @@ class ListUpdateJob : JobService() {
     override fun onStartJob(params: JobParameters): Boolean {
         val interval = TimeUnit.DAYS.toMillis(Settings(this).listUpdateDays().toLong())
         thread(name = "ph-list-update") {
-            val changed = ListUpdater(catalog(this), ListDownloader()).updateDue(interval)
-            if (changed) PhonehomeVpnService.restart(this)
-            jobFinished(params, false)
+            try {
+                val changed = ListUpdater(catalog(this), ListDownloader()).updateDue(interval)
+                if (changed) PhonehomeVpnService.restart(this)
+            } catch (e: Exception) { // a full disk, a malformed stored header: the next run tries again
+                Log.w("phonehome", "list update", e)
+            } finally {
+                jobFinished(params, false)
+            }
         }
         return true
     }

@@ -173,7 +173,11 @@ class ListsActivity : Activity() {
     private fun work(task: () -> Outcome) {
         toast(getString(R.string.list_working))
         thread(name = "ph-lists") {
-            val outcome = task()
+            val outcome = try {
+                task()
+            } catch (e: Exception) { // a full disk, an unexpected reply: reported, never a crash
+                Outcome.Failed(e.message ?: e.javaClass.simpleName)
+            }
             runOnUiThread {
                 toast(when (outcome) {
                     is Outcome.Updated -> getString(R.string.list_saved, outcome.entry.domains, outcome.entry.networks)

@@ -32,9 +32,13 @@ class AlertsActivity : Activity() {
     }
 
     private fun loadMore() {
+        // A page asked for before onResume rebuilt the screen belongs to the old pager and list: dropped.
+        val (pager, list) = pager to list
         val request = pager.next() ?: return
-        val explain = { message: String -> pager.failed(); list.text(message); Unit }
+        val current = { pager === this.pager }
+        val explain = { message: String -> if (current()) { pager.failed(); list.text(message) }; Unit }
         Ui.load(this, { reader -> reader.alerts(request) }, explain) { page ->
+            if (!current()) return@load
             pager.add(page)
             if (pager.items.isEmpty()) list.text(getString(R.string.no_alerts))
             page.forEach { item ->

@@ -30,6 +30,7 @@ import org.phonehome.lists.ListUpdateJob
 import org.phonehome.settings.BlockList
 import org.phonehome.settings.Settings
 import org.phonehome.ui.MainActivity
+import java.util.concurrent.Executors
 
 /**
  * The VPN: establishes the tun, runs the engine on it, keeps a foreground notification with live
@@ -49,39 +50,48 @@ class PhonehomeVpnService : VpnService() {
     }
 
     override fun onStartCommand(intent: Intent?, flags: Int, startId: Int): Int {
-        if (intent?.action == ACTION_STOP) {
-            shutDown()
-            return START_NOT_STICKY
-        }
-        if (intent?.action == ACTION_RESTART) {
-            if (running?.isRunning() != true) {
-                stopSelf() // stopped in between: nothing to restart
+        // Starting and stopping the engine reads lists and opens the history: never on the main thread. One
+        // thread runs them in order.
+        when (intent?.action) {
+            ACTION_STOP -> {
+                lifecycle.execute(::shutDown)
                 return START_NOT_STICKY
             }
-            stopEngine()
-            start()
-            return START_STICKY
+            ACTION_RESTART -> lifecycle.execute {
+                if (running?.isRunning() == true) restart() else stopSelf() // stopped in between: nothing to restart
+            }
+            else -> {
+                // A null intent or SERVICE_INTERFACE: started by the system for always-on VPN.
+                startForegroundCompat(notifier.statusNotification(null))
+                lifecycle.execute { if (running?.isRunning() != true) establish()?.let(::launch) ?: shutDown() }
+            }
         }
-        // A null intent or SERVICE_INTERFACE: started by the system for always-on VPN.
-        startForegroundCompat(notifier.statusNotification(null))
-        if (running?.isRunning() != true) start()
         return START_STICKY
     }
 
-    private fun start() {
-        val settings = Settings(this)
-        initLogging("info")
-        val plan = VpnPlan(excludedPackages = settings.excludedPackages())
-        val fd = try {
+    /** The new tunnel takes over the routes before the old engine stops, so no app's traffic slips past. */
+    private fun restart() {
+        val fd = establish() ?: return shutDown()
+        stopEngine()
+        launch(fd)
+    }
+
+    /** A new tun (replacing the current one, if any) as the settings ask; null when the system refuses it. */
+    private fun establish(): Int? {
+        val plan = VpnPlan(excludedPackages = Settings(this).excludedPackages())
+        return try {
             VpnConfigurator(plan).establish(PlatformTunBuilder(Builder().setConfigureIntent(openApp())), packageName, Build.VERSION.SDK_INT)
         } catch (e: Exception) {
             Log.e(TAG, "cannot establish the VPN", e)
             null
         }
-        if (fd == null) {
-            shutDown()
-            return
-        }
+    }
+
+    /** Starts the engine on [fd] with the current settings and lists. */
+    private fun launch(fd: Int) {
+        val settings = Settings(this)
+        initLogging("info")
+        val plan = VpnPlan(excludedPackages = settings.excludedPackages())
         val namer = UidNamer(AndroidPackageLookup(packageManager))
         val owners = if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.Q) ConnectionOwners(connectivity) else null
         val bridge = EngineBridge(
@@ -176,12 +186,12 @@ class PhonehomeVpnService : VpnService() {
     }
 
     override fun onRevoke() {
-        shutDown()
+        lifecycle.execute(::shutDown)
         super.onRevoke()
     }
 
     override fun onDestroy() {
-        shutDown()
+        lifecycle.execute(::stopEngine)
         super.onDestroy()
     }
 
@@ -204,6 +214,9 @@ class PhonehomeVpnService : VpnService() {
         private const val REFRESH_MILLIS = 2_000L
         /** Used only when the network reports no resolver. */
         private const val FALLBACK_DNS = "9.9.9.9"
+
+        /** Starts, restarts and stops the engine, one after the other, off the main thread. */
+        private val lifecycle = Executors.newSingleThreadExecutor { task -> Thread(task, "ph-engine").apply { isDaemon = true } }
 
         /** The engine of the current or last run, for the screens; it keeps its records once stopped. */
         @Volatile

@@ -410,7 +410,7 @@ fn page_arguments(page: &PageRequest) -> (Option<&str>, Option<Cursor>, u32) {
 mod tests {
     use phonehome_engine::record::AlertRecord;
     use phonehome_engine::{FlowRecord, HostSource, Proto, L7};
-    use phonehome_intel::{AlertKind, Severity as IntelSeverity};
+    use phonehome_intel::Severity as IntelSeverity;
     use phonehome_store::{format_micros, FlowExtras, Store, StoreConfig};
     use proptest::prelude::*;
 
@@ -456,26 +456,7 @@ mod tests {
     }
 
     fn leak(on: &FlowRecord, at_s: i64) -> AlertRecord {
-        AlertRecord {
-            ts: format_micros(T0 + at_s * SECOND),
-            severity: IntelSeverity::High,
-            kind: AlertKind::IdentifierLeak,
-            proto: on.proto,
-            src_ip: on.src_ip,
-            src_port: on.src_port,
-            dst_ip: on.dst_ip,
-            dst_port: on.dst_port,
-            uid: on.uid,
-            app: on.app.clone(),
-            host: on.host.clone(),
-            country: on.country.clone(),
-            asn: on.asn,
-            as_org: on.as_org.clone(),
-            identifier: Some("imei".into()),
-            encoding: Some("plain".into()),
-            evidence: "imei=[redacted] in the HTTP path".into(),
-            owner: Some("China Telecom (CN)".into()),
-        }
+        AlertRecord { ts: format_micros(T0 + at_s * SECOND), ..crate::tests::alert(on, IntelSeverity::High) }
     }
 
     /// uid 1: a small flow that leaks; uid 2: three big flows, no alert; uid 3: only an alert, its flow still open.

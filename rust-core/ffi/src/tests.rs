@@ -41,7 +41,8 @@ fn flow(uid: Option<u32>, app: &str, bytes: u64, severity: Option<IntelSeverity>
     }
 }
 
-fn alert(on: &FlowRecord, severity: IntelSeverity) -> AlertRecord {
+/// An IMEI leak on `on`, at its start.
+pub(crate) fn alert(on: &FlowRecord, severity: IntelSeverity) -> AlertRecord {
     AlertRecord {
         ts: on.first_seen.clone(),
         severity,

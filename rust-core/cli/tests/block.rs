@@ -6,7 +6,7 @@ mod common;
 
 use std::process::Stdio;
 
-use common::{can_run, listening, sh, wait_for, Lab, SERVER4, SERVER6};
+use common::{can_run, listening, self_signed_certificate, sh, wait_for, Lab, SERVER4, SERVER6};
 
 const VIRTUAL_DNS: &str = "10.0.0.53";
 const ALLOWED_UID: u32 = 4242;
@@ -49,11 +49,7 @@ fn blocked_domains_networks_and_apps_are_refused_and_others_pass() {
     let path = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
     let data = path("data.bin");
     std::fs::write(&data, b"data").unwrap();
-    let (cert, key) = (path("cert.pem"), path("key.pem"));
-    sh(&["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
-        .into_iter()
-        .chain(["-days", "1", "-subj", "/CN=secure.example", "-keyout", &key, "-out", &cert])
-        .collect::<Vec<_>>());
+    let (cert, key) = self_signed_certificate(dir.path());
 
     let mut lab = Lab::up();
     let internet = lab.internet.clone();

@@ -10,7 +10,7 @@ mod common;
 use std::path::Path;
 use std::process::Stdio;
 
-use common::{can_run, listening, sh, wait_for, Csv, Lab, SERVER4, SERVER6};
+use common::{can_run, listening, self_signed_certificate, sh, wait_for, Csv, Lab, SERVER4, SERVER6};
 
 const HTTP_UID: u32 = 4242;
 const TLS_UID: u32 = 4343;
@@ -51,11 +51,7 @@ fn product_forwards_big_transfers_and_bursts_with_hosts_bytes_and_uids() {
     let data = path("data.bin");
     sh(&["sh", "-c", &format!("head -c {BIG} /dev/urandom > {data}")]);
     let data_hash = sha256(Path::new(&data));
-    let (cert, key) = (path("cert.pem"), path("key.pem"));
-    sh(&["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
-        .into_iter()
-        .chain(["-days", "1", "-subj", "/CN=secure.example", "-keyout", &key, "-out", &cert])
-        .collect::<Vec<_>>());
+    let (cert, key) = self_signed_certificate(dir.path());
     let burst_config = path("burst.curl");
     let burst = "url = http://burst.example:8080/small\noutput = /dev/null\n".repeat(BURST);
     std::fs::write(&burst_config, burst).unwrap();

@@ -6,9 +6,8 @@
 mod common;
 
 use std::path::Path;
-use std::process::Stdio;
 
-use common::{can_run, listening, wait_for, Csv, Lab, SERVER4};
+use common::{can_run, Csv, Lab, SERVER4};
 
 const CLIENT_UID: u32 = 4242;
 const IMEI: &str = "490154203237518";
@@ -28,14 +27,7 @@ fn run_forwards_and_reports_flows_with_uid_and_alerts() {
     let (csv_path, alerts_path) = (dir.path().join("flows.csv"), dir.path().join("alerts.jsonl"));
 
     let mut lab = Lab::up();
-    let internet = lab.internet.clone();
-    let www_dir = www.to_str().unwrap().to_owned();
-    lab.spawn(
-        &internet,
-        &["python3", "-m", "http.server", "8080", "--bind", SERVER4, "--directory", &www_dir],
-        Stdio::null(),
-    );
-    wait_for("the HTTP server", || listening(&internet, "8080"));
+    lab.serve_directory(&www);
 
     let engine = lab.start_phonehome(
         &dir.path().join("phonehome.log"),

@@ -4,9 +4,7 @@
 
 mod common;
 
-use std::process::Stdio;
-
-use common::{can_run, listening, wait_for, Lab, SERVER4};
+use common::{can_run, Lab, SERVER4};
 
 const CLIENT_UID: u32 = 4242;
 const LISTED_HOST: &str = "ads.tracker.example";
@@ -28,14 +26,7 @@ fn run_raises_alerts_for_hosts_and_networks_on_imported_lists() {
     let log = dir.path().join("phonehome.log");
 
     let mut lab = Lab::up();
-    let internet = lab.internet.clone();
-    let www_dir = www.to_str().unwrap().to_owned();
-    lab.spawn(
-        &internet,
-        &["python3", "-m", "http.server", "8080", "--bind", SERVER4, "--directory", &www_dir],
-        Stdio::null(),
-    );
-    wait_for("the HTTP server", || listening(&internet, "8080"));
+    lab.serve_directory(&www);
     let tracker_list = format!("tracker={}", hosts.display());
     let malware_list = format!("malware={}", networks.display());
     let engine = lab.start_phonehome(

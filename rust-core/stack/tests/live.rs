@@ -50,6 +50,21 @@ fn transfers(server_ip: &'static str) {
     assert!(lab.seen.lock().expect("lock").packets > 2000, "observer missed packets");
 }
 
+/// Writes `byte`s until the peer's window stays closed for 2 s (or far beyond any sane bound); the bytes written.
+fn push_until_stalled(stream: &mut TcpStream, byte: u8) -> usize {
+    stream.set_write_timeout(Some(Duration::from_secs(2))).expect("timeout");
+    let chunk = vec![byte; 64 * 1024];
+    let mut total = 0usize;
+    while total < 256 * 1024 * 1024 {
+        match stream.write(&chunk) {
+            Ok(n) => total += n,
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => break,
+            Err(e) => panic!("write: {e}"),
+        }
+    }
+    total
+}
+
 #[test]
 fn tcp_download_and_upload_ipv4() {
     transfers(SERVER4);
@@ -240,18 +255,7 @@ fn stalled_server_is_bounded_and_does_not_slow_others() {
     let pushed = lab.spawn_in_phone(move || {
         let mut stream = TcpStream::connect(server).expect("connect");
         stream.write_all(b"GET /stall HTTP/1.0\r\n\r\n").expect("request");
-        stream.set_write_timeout(Some(Duration::from_secs(2))).expect("timeout");
-        let chunk = vec![7u8; 64 * 1024];
-        let mut total = 0usize;
-        // Push until the window stays closed for 2 s (or far beyond any sane bound).
-        while total < 256 * 1024 * 1024 {
-            match stream.write(&chunk) {
-                Ok(n) => total += n,
-                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => break,
-                Err(e) => panic!("write: {e}"),
-            }
-        }
-        total
+        push_until_stalled(&mut stream, 7)
     });
     // While that flow is stuck, another one moves 8 MiB intact.
     let n = 8 * 1024 * 1024;
@@ -450,19 +454,7 @@ fn stalled_app_is_bounded() {
         return;
     }
     let lab = Lab::up();
-    let server = serve_once(&lab, 8083, |mut stream| {
-        stream.set_write_timeout(Some(Duration::from_secs(2))).expect("timeout");
-        let chunk = vec![9u8; 64 * 1024];
-        let mut total = 0usize;
-        while total < 256 * 1024 * 1024 {
-            match stream.write(&chunk) {
-                Ok(n) => total += n,
-                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => break,
-                Err(e) => panic!("write: {e}"),
-            }
-        }
-        total
-    });
+    let server = serve_once(&lab, 8083, |mut stream| push_until_stalled(&mut stream, 9));
     // The app connects and then reads nothing until the server gave up pushing.
     let app = lab.spawn_in_phone(|| TcpStream::connect(addr(SERVER4, 8083)).expect("connect"));
     let stream = join(app);

@@ -27,6 +27,17 @@ pub fn can_run() -> bool {
     root
 }
 
+/// A self-signed P-256 certificate for `secure.example`, valid one day: (certificate, key) paths in `dir`.
+pub fn self_signed_certificate(dir: &Path) -> (String, String) {
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_owned();
+    let (cert, key) = (path("cert.pem"), path("key.pem"));
+    sh(&["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+        .into_iter()
+        .chain(["-days", "1", "-subj", "/CN=secure.example", "-keyout", &key, "-out", &cert])
+        .collect::<Vec<_>>());
+    (cert, key)
+}
+
 /// Runs a command to completion; panics with its stderr when it fails.
 pub fn sh(args: &[&str]) -> std::process::Output {
     let out = Command::new(args[0]).args(&args[1..]).output().unwrap_or_else(|e| panic!("{args:?}: {e}"));
@@ -75,6 +86,18 @@ impl Lab {
             sh(&words);
         }
         lab
+    }
+
+    /// Serves `dir` over HTTP on SERVER4:8080 in the internet namespace; returns once it listens.
+    pub fn serve_directory(&mut self, dir: &Path) {
+        let internet = self.internet.clone();
+        let dir = dir.to_str().unwrap().to_owned();
+        self.spawn(
+            &internet,
+            &["python3", "-m", "http.server", "8080", "--bind", SERVER4, "--directory", &dir],
+            Stdio::null(),
+        );
+        wait_for("the HTTP server", || listening(&internet, "8080"));
     }
 
     /// Starts `command` in `namespace`; it is killed when the lab is dropped.

@@ -409,7 +409,7 @@ fn page_arguments(page: &PageRequest) -> (Option<&str>, Option<Cursor>, u32) {
 #[cfg(test)]
 mod tests {
     use phonehome_engine::record::AlertRecord;
-    use phonehome_engine::{FlowRecord, HostSource, Proto, L7};
+    use phonehome_engine::FlowRecord;
     use phonehome_intel::Severity as IntelSeverity;
     use phonehome_store::{format_micros, FlowExtras, Store, StoreConfig};
     use proptest::prelude::*;
@@ -424,34 +424,11 @@ mod tests {
         FlowRecord {
             first_seen: format_micros(T0 + start_s * SECOND),
             last_seen: format_micros(T0 + (start_s + 2) * SECOND),
-            proto: Proto::Tcp,
-            src_ip: "10.0.0.2".parse().expect("ip"),
             src_port,
-            dst_ip: "203.0.113.7".parse().expect("ip"),
-            dst_port: 80,
-            uid: Some(uid),
-            app: Some(format!("app{uid}")),
-            l7: Some(L7::Http),
             host: Some(host.to_owned()),
-            host_source: Some(HostSource::Http),
-            country: Some("CN".into()),
-            asn: Some(4134),
             as_org: Some("CHINANET-BACKBONE".into()),
-            bytes_out: bytes,
-            packets_out: 2,
             bytes_in: bytes,
-            packets_in: 3,
-            severity: None,
-            flags: "cleartext".into(),
-            tcp_state: Some("closed"),
-            tls_version: None,
-            alpn: None,
-            ja4: None,
-            ech: None,
-            http_method: Some("GET".into()),
-            http_path: Some("/reg?imei=[redacted]".into()),
-            user_agent: None,
-            dns_names: None,
+            ..crate::tests::flow(Some(uid), &format!("app{uid}"), bytes, None)
         }
     }
 

@@ -6,7 +6,8 @@ use phonehome_intel::{AlertKind, Severity as IntelSeverity};
 
 use super::*;
 
-fn flow(uid: Option<u32>, app: &str, bytes: u64, severity: Option<IntelSeverity>) -> FlowRecord {
+/// An HTTP flow of `app` to a Chinese carrier's address, `bytes` out and twice that in.
+pub(crate) fn flow(uid: Option<u32>, app: &str, bytes: u64, severity: Option<IntelSeverity>) -> FlowRecord {
     FlowRecord {
         first_seen: "2026-11-21T12:00:00.000000Z".into(),
         last_seen: "2026-11-21T12:00:01.000000Z".into(),

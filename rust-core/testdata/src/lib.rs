@@ -10,6 +10,7 @@ use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
 use pcap_file::DataLink;
 
 pub mod proto;
+pub mod remap;
 
 /// Maximum TCP payload per segment in built sessions.
 const MSS: usize = 1400;

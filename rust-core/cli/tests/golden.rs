@@ -76,7 +76,7 @@ fn the_store_exports_the_sample_as_analyze_wrote_it() {
     let [csv, _, _] = analyze(&[&repo("samples/phone-session.pcap")], &extra, dir.path());
     let exported = dir.path().join("exported.csv");
     phonehome(&["export".as_ref(), "--db".as_ref(), db.as_os_str(), "--csv".as_ref(), exported.as_os_str()]);
-    let mut rows = |bytes: &[u8]| {
+    let rows = |bytes: &[u8]| {
         let mut lines: Vec<Vec<u8>> = bytes.split(|b| *b == b'\n').map(<[u8]>::to_vec).collect();
         lines.sort();
         lines

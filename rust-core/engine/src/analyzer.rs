@@ -131,19 +131,25 @@ impl Analyzer {
     /// A frame from a capture file.
     pub fn process_frame(&mut self, ts: Timestamp, link: LinkType, frame: &[u8], sink: &mut dyn FlowSink) {
         let decoded = self.decoder.decode(ts, link, frame);
-        self.flows.on_decoded(ts, decoded, sink);
+        self.flows.on_decoded(ts, decoded.as_ref().map(Option::as_ref).map_err(drop), sink);
     }
 
     /// A bare IP packet, as a tun device carries them.
     pub fn process_ip(&mut self, ts: Timestamp, packet: &[u8], sink: &mut dyn FlowSink) {
         let decoded = self.decoder.decode_ip(ts, packet);
-        self.flows.on_decoded(ts, decoded, sink);
+        self.flows.on_decoded(ts, decoded.as_ref().map(Option::as_ref).map_err(drop), sink);
     }
 
-    /// A packet the live stack already decoded (and reassembled): analysed without a second parse. Returns the
-    /// owner of the packet's flow, when known (the live engine keeps packets with their app).
-    pub fn process_packet(&mut self, ts: Timestamp, packet: &IpPacket<'_>, sink: &mut dyn FlowSink) -> Option<&Owner> {
-        let tuple = self.flows.on_decoded(ts, Ok(Some(packet)), sink)?;
+    /// A packet the live stack already decoded (and reassembled), analysed without a second parse; `None` for a
+    /// fragment still held or a packet that is not valid IP. Returns the owner of the packet's flow, when known
+    /// (the live monitor keeps packets with their app).
+    pub fn process_packet(
+        &mut self,
+        ts: Timestamp,
+        packet: Option<&IpPacket<'_>>,
+        sink: &mut dyn FlowSink,
+    ) -> Option<&Owner> {
+        let tuple = self.flows.on_decoded(ts, Ok(packet), sink)?;
         self.flows.flows.get(&tuple)?.owner.as_ref()
     }
 
@@ -189,17 +195,18 @@ impl Analyzer {
 }
 
 impl FlowTable {
-    fn on_decoded<'p, P: std::borrow::Borrow<IpPacket<'p>>>(
+    /// One frame's decoding: a packet, nothing to analyse (not IP, a fragment held), or malformed.
+    fn on_decoded(
         &mut self,
         ts: Timestamp,
-        decoded: Result<Option<P>, phonehome_packet::DecodeError>,
+        decoded: Result<Option<&IpPacket<'_>>, ()>,
         sink: &mut dyn FlowSink,
     ) -> Option<TupleKey> {
         self.stats.frames += 1;
         let tuple = match decoded {
             Ok(Some(packet)) => {
                 self.stats.ip_packets += 1;
-                self.on_packet(ts, packet.borrow(), sink)
+                self.on_packet(ts, packet, sink)
             }
             Ok(None) => {
                 self.stats.skipped += 1;

@@ -10,8 +10,10 @@ use std::time::Duration;
 
 use etherparse::{icmpv4, icmpv6, Icmpv4Type, Icmpv6Type, PacketBuilder, SlicedPacket, TransportSlice};
 use phonehome_stack::{
-    FlowPolicy, Limits, OwnerResolver, PacketObserver, RunningStack, SocketProtector, Stack, StackConfig, StackError,
+    Limits, OwnerResolver, PacketObserver, RunningStack, SocketProtector, Stack, StackConfig, StackError,
 };
+use phonehome_model::{FlowKey, Timestamp};
+use phonehome_packet::IpPacket;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
@@ -31,8 +33,8 @@ impl OwnerResolver for Nobody {
 
 struct Quiet;
 impl PacketObserver for Quiet {
-    fn on_packet(&mut self, _ts: Duration, _ip_packet: &[u8]) {}
-    fn on_owner(&mut self, _proto: u8, _client: SocketAddr, _server: SocketAddr, _uid: u32) {}
+    fn on_packet(&mut self, _ts: Timestamp, _packet: Option<&IpPacket<'_>>, _raw: &[u8]) {}
+    fn on_owner(&mut self, _flow: &FlowKey, _uid: u32) {}
 }
 
 fn config() -> StackConfig {
@@ -292,12 +294,14 @@ impl OwnerResolver for App1000 {
 
 /// Refuses uid 1000 the first port, and everyone the second, over every protocol.
 struct BlockPorts(u16, u16);
-impl FlowPolicy for BlockPorts {
-    fn allows_destination(&self, _proto: u8, _client: SocketAddr, server: SocketAddr) -> bool {
-        server.port() != self.1
+impl PacketObserver for BlockPorts {
+    fn on_packet(&mut self, _ts: Timestamp, _packet: Option<&IpPacket<'_>>, _raw: &[u8]) {}
+    fn on_owner(&mut self, _flow: &FlowKey, _uid: u32) {}
+    fn allows_destination(&mut self, flow: &FlowKey) -> bool {
+        flow.server.port() != self.1
     }
-    fn allows(&self, _proto: u8, _client: SocketAddr, server: SocketAddr, uid: Option<u32>) -> bool {
-        !(uid == Some(1000) && server.port() == self.0)
+    fn allows_app(&mut self, flow: &FlowKey, uid: Option<u32>) -> bool {
+        !(uid == Some(1000) && flow.server.port() == self.0)
     }
 }
 
@@ -341,9 +345,9 @@ fn policy_refuses_destinations_at_once_and_owners_once_known() {
         let udp_server = std::net::UdpSocket::bind(("127.0.0.1", app_port)).expect("udp bind");
         let (tun, phone) = UnixDatagram::pair().expect("socketpair");
         phone.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
-        let stack = Stack::new(config(), OwnedFd::from(tun), Box::new(Allow), Box::new(App1000), Box::new(Quiet))
+        let policy = Box::new(BlockPorts(app_port, destination_port));
+        let stack = Stack::new(config(), OwnedFd::from(tun), Box::new(Allow), Box::new(App1000), policy)
             .expect("stack")
-            .with_policy(Box::new(BlockPorts(app_port, destination_port)))
             .spawn()
             .expect("spawn");
 

@@ -12,6 +12,9 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use phonehome_model::{FlowKey, Timestamp};
+use phonehome_packet::IpPacket;
+
 use phonehome_stack::{
     FwmarkProtector, Limits, PacketObserver, ProcNetResolver, RunningStack, Stack, StackConfig, UpstreamDns,
 };
@@ -51,19 +54,19 @@ fn run(args: &[&str]) {
 pub struct Seen {
     pub packets: usize,
     pub bytes: usize,
-    pub owners: Vec<(u8, SocketAddr, SocketAddr, u32)>,
+    pub owners: Vec<(FlowKey, u32)>,
 }
 
 pub struct Recorder(pub Arc<Mutex<Seen>>);
 
 impl PacketObserver for Recorder {
-    fn on_packet(&mut self, _ts: Duration, ip_packet: &[u8]) {
+    fn on_packet(&mut self, _ts: Timestamp, _packet: Option<&IpPacket<'_>>, raw: &[u8]) {
         let mut seen = self.0.lock().unwrap_or_else(|e| e.into_inner());
         seen.packets += 1;
-        seen.bytes += ip_packet.len();
+        seen.bytes += raw.len();
     }
-    fn on_owner(&mut self, proto: u8, client: SocketAddr, server: SocketAddr, uid: u32) {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).owners.push((proto, client, server, uid));
+    fn on_owner(&mut self, flow: &FlowKey, uid: u32) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).owners.push((*flow, uid));
     }
 }
 

@@ -81,6 +81,13 @@ pub fn domain_owner(host: &str) -> Option<Owner> {
     OWNERS.domain_owner(name.as_str()).map(|(_, owner)| owner)
 }
 
+/// An owner as the records and the app show it.
+impl From<Owner> for phonehome_model::Company {
+    fn from(owner: Owner) -> Self {
+        phonehome_model::Company { name: owner.company.to_owned(), country: owner.country.to_owned() }
+    }
+}
+
 /// The knowledge base; build once, then [`Intel::assess`] each new flow.
 pub struct Intel {
     watchlist: Watchlist,
@@ -91,11 +98,7 @@ pub struct Intel {
 impl Intel {
     /// Indexes the built-in tables and takes the user's configuration.
     pub fn new(config: IntelConfig) -> Self {
-        Self {
-            watchlist: config.watchlist,
-            lists: config.lists,
-            knowledge: KnowledgeTables::new(),
-        }
+        Self { watchlist: config.watchlist, lists: config.lists, knowledge: KnowledgeTables::new() }
     }
 
     /// The watched countries.

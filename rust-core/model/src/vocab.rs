@@ -246,7 +246,9 @@ mod tests {
     use super::*;
 
     /// serde's names and the vocabulary's are one and the same, and every name parses back.
-    fn same_names<T: Serialize + std::str::FromStr<Err = UnknownName> + fmt::Display + PartialEq + fmt::Debug + Copy>(
+    fn same_names<
+        T: Serialize + std::str::FromStr<Err = UnknownName> + fmt::Display + PartialEq + fmt::Debug + Copy,
+    >(
         all: &[T],
     ) {
         for value in all {
@@ -270,7 +272,9 @@ mod tests {
 
     #[test]
     fn severities_are_ordered_and_the_policy_holds() {
-        assert!(Severity::Info < Severity::Low && Severity::Low < Severity::Medium && Severity::Medium < Severity::High);
+        assert!(
+            Severity::Info < Severity::Low && Severity::Low < Severity::Medium && Severity::Medium < Severity::High
+        );
         assert_eq!(AlertKind::IdentifierLeak.default_severity(), Severity::High);
         assert_eq!(AlertKind::NewDestination.default_severity(), Severity::Info);
         assert_eq!(AlertKind::ALL.len(), 13);

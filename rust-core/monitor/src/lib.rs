@@ -185,10 +185,11 @@ impl Monitor {
         };
         let (events_tx, events_rx) = sync_channel(EVENT_QUEUE);
         let send_flows = listener.wants_flows();
-        let events = std::thread::Builder::new()
-            .name("ph-events".into())
-            .spawn(move || deliver(events_rx, listener))
-            .map_err(|source| phonehome_stack::StackError::Io { what: "spawning the events thread", source })?;
+        let events =
+            std::thread::Builder::new()
+                .name("ph-events".into())
+                .spawn(move || deliver(events_rx, listener))
+                .map_err(|source| phonehome_stack::StackError::Io { what: "spawning the events thread", source })?;
         let published = Arc::new(Mutex::new(Published::default()));
         let analysis = Analysis {
             analyzer: Analyzer::with_judge(config.analyzer, judge),

@@ -144,8 +144,8 @@ mod tests {
     use smoltcp::wire::{HardwareAddress, IpAddress, IpCidr, IpListenEndpoint};
 
     use super::*;
-    use crate::device::{SmolDevice, TunWriter};
     use crate::device::tests::Sent;
+    use crate::device::{SmolDevice, TunWriter};
     use crate::stats::Counters;
 
     const APP: [u8; 4] = [10, 0, 0, 2];

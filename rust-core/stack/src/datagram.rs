@@ -86,7 +86,9 @@ impl Stack {
             Proto::Udp if key.server.port() == 53 => (self.target(key.server), Protocol::UDP, limits.dns_idle_timeout),
             Proto::Udp => (key.server, Protocol::UDP, limits.udp_idle_timeout),
             // Unprivileged ping sockets: the kernel rewrites the echo identifier and matches replies.
-            _ if key.server.is_ipv4() => (SocketAddr::new(key.server.ip(), 0), Protocol::ICMPV4, limits.udp_idle_timeout),
+            _ if key.server.is_ipv4() => {
+                (SocketAddr::new(key.server.ip(), 0), Protocol::ICMPV4, limits.udp_idle_timeout)
+            }
             _ => (SocketAddr::new(key.server.ip(), 0), Protocol::ICMPV6, limits.udp_idle_timeout),
         };
         let out = self.outbound(target, Type::DGRAM, protocol)?;

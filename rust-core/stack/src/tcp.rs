@@ -61,7 +61,12 @@ pub(crate) enum TcpPhase {
     /// Outbound connect in progress (or done, `connected_at`, and waiting for the owner look-up); the
     /// app's SYN waits here so a failure can be reflected faithfully and the app's socket still exists
     /// when its owner is looked up.
-    Connecting { syn: Vec<u8>, syn_seq: u32, since: StdInstant, connected_at: Option<StdInstant> },
+    Connecting {
+        syn: Vec<u8>,
+        syn_seq: u32,
+        since: StdInstant,
+        connected_at: Option<StdInstant>,
+    },
     Bridged(TcpBridge),
 }
 

@@ -9,11 +9,11 @@ use std::os::unix::net::UnixDatagram;
 use std::time::Duration;
 
 use etherparse::{icmpv4, icmpv6, Icmpv4Type, Icmpv6Type, PacketBuilder, SlicedPacket, TransportSlice};
+use phonehome_model::{FlowKey, Timestamp};
+use phonehome_packet::IpPacket;
 use phonehome_stack::{
     Limits, OwnerResolver, PacketObserver, RunningStack, SocketProtector, Stack, StackConfig, StackError,
 };
-use phonehome_model::{FlowKey, Timestamp};
-use phonehome_packet::IpPacket;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 

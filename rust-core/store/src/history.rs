@@ -189,11 +189,6 @@ fn severity_of_rank(rank: i64) -> Option<Severity> {
     usize::try_from(rank).ok().and_then(|index| Severity::ALL.get(index).copied())
 }
 
-/// The owner tables' company, for a reader.
-pub fn company(owner: phonehome_intel::Owner) -> Company {
-    Company { name: owner.company.to_owned(), country: owner.country.to_owned() }
-}
-
 fn unsigned(value: i64) -> u64 {
     u64::try_from(value).unwrap_or(0)
 }
@@ -303,8 +298,8 @@ impl History {
             let (destination, asn, as_org): (String, Option<u32>, Option<String>) =
                 (row.get(0)?, row.get(4)?, row.get(5)?);
             Ok(DestinationSummary {
-                network_owner: phonehome_intel::network_owner(asn, as_org.as_deref()).map(company),
-                domain_owner: phonehome_intel::domain_owner(&destination).map(company),
+                network_owner: phonehome_intel::network_owner(asn, as_org.as_deref()).map(Company::from),
+                domain_owner: phonehome_intel::domain_owner(&destination).map(Company::from),
                 destination,
                 flows: unsigned(row.get(1)?),
                 bytes: unsigned(row.get(2)?),
@@ -548,7 +543,9 @@ mod tests {
         let ports: Vec<u16> = seen.iter().map(|flow| flow.record.src_port).collect();
         // Flows 3 and 4 start in the same microsecond: the later row comes first.
         assert_eq!(ports, [40_004, 40_003, 40_002, 40_001, 40_000]);
-        assert!(seen.windows(2).all(|pair| (pair[0].cursor().ts_us, pair[0].id) > (pair[1].cursor().ts_us, pair[1].id)));
+        assert!(seen
+            .windows(2)
+            .all(|pair| (pair[0].cursor().ts_us, pair[0].id) > (pair[1].cursor().ts_us, pair[1].id)));
         assert_eq!(history.flows_page(None, None, 100).expect("all").len(), flows.len());
         assert!(history.flows_page(Some("uid:3"), None, 100).expect("none").is_empty());
         assert!(history.flows_page(None, None, 0).expect("zero").is_empty());

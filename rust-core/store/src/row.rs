@@ -25,7 +25,8 @@ pub(crate) const INSERT_ALERT: &str = "INSERT INTO alerts (ts_us, app_key, sev_r
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)";
 
 /// The columns [`alert_from_row`] reads, in [`AlertRecord`] order.
-pub(crate) const ALERT_SELECT: &str = "ts_us, severity, kind, proto, src_ip, src_port, dst_ip, dst_port, uid, app, host,
+pub(crate) const ALERT_SELECT: &str =
+    "ts_us, severity, kind, proto, src_ip, src_port, dst_ip, dst_port, uid, app, host,
     country, asn, as_org, identifier, encoding, evidence, owner";
 
 /// Counters are u64 in records and i64 in SQLite; a count past 2^63 is not a real flow.

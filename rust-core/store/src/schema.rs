@@ -329,7 +329,12 @@ mod tests {
         drop(open_for_writing(&path, &StoreConfig::default()).unwrap());
         let history = crate::History::open(&path).unwrap();
         let mut flows = Vec::new();
-        history.for_each_flow(&crate::Filter::default(), |flow| Ok(flows.push(flow))).unwrap();
+        history
+            .for_each_flow(&crate::Filter::default(), |flow| {
+                flows.push(flow);
+                Ok(())
+            })
+            .unwrap();
         let flow = flows.first().unwrap();
         assert_eq!(flow.first_seen.iso8601(), "2024-03-01T12:00:00.000000Z");
         assert_eq!(flow.last_seen.iso8601(), "2024-03-01T12:00:01.000000Z");

@@ -99,7 +99,13 @@ impl StoreSink {
 
     /// Whether this app has never reached `destination` (across restarts); remembers it from now on.
     /// Asks the database once per new (app, destination): call it per new flow, not per packet.
-    pub fn is_new_destination(&mut self, uid: Option<u32>, app: Option<&str>, destination: &str, seen: Timestamp) -> bool {
+    pub fn is_new_destination(
+        &mut self,
+        uid: Option<u32>,
+        app: Option<&str>,
+        destination: &str,
+        seen: Timestamp,
+    ) -> bool {
         let key = (app_key(uid, app), destination.to_owned());
         if self.seen.get(&key).is_some() {
             return false;
@@ -124,7 +130,12 @@ impl StoreSink {
             }
         };
         if is_new {
-            let msg = FirstSeenMsg { uid, app: app.map(str::to_owned), destination: key.1.clone(), seen_us: seen.as_micros_i64() };
+            let msg = FirstSeenMsg {
+                uid,
+                app: app.map(str::to_owned),
+                destination: key.1.clone(),
+                seen_us: seen.as_micros_i64(),
+            };
             self.send(Msg::FirstSeen(Box::new(msg)));
         }
         // An entry pushed out of the cache makes it incomplete: later misses must ask the database.

@@ -47,7 +47,8 @@ fn csv_export_reads_back_into_the_same_records() {
     let rows: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>().unwrap();
     assert_eq!(rows.len(), records.len());
     for (row, record) in rows.iter().zip(&records) {
-        let expected: Vec<String> = phonehome_engine::record::cells(record).iter().map(|cell| neutralise_formula(cell).into_owned()).collect();
+        let expected: Vec<String> =
+            phonehome_engine::record::cells(record).iter().map(|cell| neutralise_formula(cell).into_owned()).collect();
         assert_eq!(row.iter().collect::<Vec<_>>(), expected);
     }
     let first = rows.first().unwrap();
@@ -103,7 +104,14 @@ fn filters_select_by_time_app_and_severity() {
     assert_eq!(count(Filter::default()), 3);
     assert_eq!(count(Filter { since: Some(at(15)), ..Filter::default() }), 2);
     assert_eq!(count(Filter { until: Some(at(15)), ..Filter::default() }), 1);
-    assert_eq!(count(Filter { since: Some(at(30)), until: Some(Timestamp::from_micros(at(30).as_micros() + 1)), ..Filter::default() }), 1);
+    assert_eq!(
+        count(Filter {
+            since: Some(at(30)),
+            until: Some(Timestamp::from_micros(at(30).as_micros() + 1)),
+            ..Filter::default()
+        }),
+        1
+    );
     assert_eq!(count(Filter { app: Some("小米浏览器 — Ünïcödé".into()), ..Filter::default() }), 1);
     assert_eq!(count(Filter { app: Some("10123".into()), ..Filter::default() }), 1);
     assert_eq!(count(Filter { app: Some("nobody".into()), ..Filter::default() }), 0);
@@ -373,8 +381,10 @@ fn a_flow_is_kept_with_the_evidence_of_its_alerts() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir.path().join("store.db"));
     let mut sink = store.sink().unwrap();
-    let leaky =
-        FlowRecord { dns_names: vec!["reg.example".into(), "alias.example".into()], ..flow("Reg", 10001, "reg.example", 5) };
+    let leaky = FlowRecord {
+        dns_names: vec!["reg.example".into(), "alias.example".into()],
+        ..flow("Reg", 10001, "reg.example", 5)
+    };
     let alerts = vec![
         alert(&leaky, AlertKind::IdentifierLeak, "imei [redacted] in the HTTP path"),
         alert(&leaky, AlertKind::CleartextHttp, "GET to reg.example\nin clear"),

@@ -171,3 +171,99 @@ impl PacketObserver for Analysis {
         !self.rules().refuses_app(uid)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+    use std::sync::mpsc::sync_channel;
+    use std::time::Duration;
+
+    use phonehome_engine::{AnalyzerConfig, Proto};
+    use phonehome_packet::PacketDecoder;
+    use phonehome_testdata::{proto, CaptureBuilder};
+
+    use super::*;
+    use crate::BlockRules;
+
+    struct Named;
+    impl AppNames for Named {
+        fn app_name(&self, uid: u32) -> Option<String> {
+            Some(format!("app{uid}"))
+        }
+    }
+
+    fn analysis(block_domains: &[&str]) -> (Analysis, std::sync::mpsc::Receiver<Event>) {
+        let (events, received) = sync_channel(16);
+        let rules =
+            BlockRules { domains: block_domains.iter().map(|d| d.to_string()).collect(), ..BlockRules::default() };
+        let outlet = Outlet {
+            events,
+            send_flows: false,
+            store: None,
+            finished: VecDeque::new(),
+            flows_finished: 0,
+            alerts: 0,
+            events_dropped: 0,
+        };
+        let analysis = Analysis {
+            analyzer: Analyzer::new(AnalyzerConfig::default()),
+            outlet,
+            pcap: None,
+            names: Box::new(Named),
+            name_cache: HashMap::new(),
+            rules: Arc::new(RwLock::new(CompiledRules::new(&rules).expect("rules"))),
+            published: Arc::new(Mutex::new(Published::default())),
+        };
+        (analysis, received)
+    }
+
+    /// Hands every packet of `capture` to the analysis as the stack would: decoded once, then observed.
+    fn observe(analysis: &mut Analysis, capture: &CaptureBuilder) {
+        let mut decoder = PacketDecoder::new();
+        for (ts, raw) in capture.packets() {
+            let ts = Timestamp(*ts);
+            let decoded = decoder.decode_tun(ts, raw).ok().flatten();
+            analysis.on_packet(ts, decoded.as_ref(), raw);
+        }
+    }
+
+    #[test]
+    fn the_live_view_shows_ongoing_flows_with_their_owner_then_finished_ones() {
+        let (mut analysis, _events) = analysis(&[]);
+        let mut capture = CaptureBuilder::new(Duration::from_secs(1_700_000_000));
+        let (phone, server): (SocketAddr, SocketAddr) =
+            ("10.0.0.2:40000".parse().unwrap(), "192.0.2.7:443".parse().unwrap());
+        capture.udp(phone, server, b"hello");
+        observe(&mut analysis, &capture);
+        let flow = FlowKey { proto: Proto::Udp, client: phone, server };
+        analysis.on_owner(&flow, 10_123);
+        analysis.on_owner(&flow, 10_999); // a late second answer changes nothing: one owner per flow
+        analysis.on_tick(Timestamp(Duration::from_secs(1_700_000_001)));
+        let live = relock(&analysis.published).live.clone();
+        let ongoing = live.ongoing.first().expect("the flow is ongoing");
+        assert_eq!((ongoing.uid, ongoing.app.as_deref(), ongoing.bytes_out), (Some(10_123), Some("app10123"), 5));
+        assert!(live.finished.is_empty());
+
+        analysis.on_stop();
+        let published = relock(&analysis.published);
+        assert!(published.live.ongoing.is_empty(), "stopping finishes every flow");
+        assert_eq!(published.live.finished.first().map(|f| f.key()), Some(flow));
+        assert_eq!(published.flows_finished, 1);
+    }
+
+    #[test]
+    fn domain_rules_see_the_names_of_the_dns_answers_the_analysis_saw() {
+        let (mut analysis, _events) = analysis(&["tracker.example"]);
+        // Live packets carry the wall clock, which the policy's name look-up uses too.
+        let mut capture = CaptureBuilder::new(Timestamp::now().0);
+        let resolver: SocketAddr = "10.0.0.53:53".parse().unwrap();
+        let phone: SocketAddr = "10.0.0.2:40001".parse().unwrap();
+        let answer = proto::dns_response(7, "cdn.tracker.example", 1, None, &["192.0.2.9".parse().unwrap()]);
+        capture.udp_exchange(phone, resolver, &proto::dns_query(7, "cdn.tracker.example", 1), &answer);
+        observe(&mut analysis, &capture);
+        let to = |server: &str| FlowKey { proto: Proto::Tcp, client: phone, server: server.parse().unwrap() };
+        assert!(!analysis.allows_destination(&to("192.0.2.9:443")), "resolved from a blocked domain");
+        assert!(analysis.allows_destination(&to("192.0.2.10:443")), "no name, no domain rule");
+        assert!(analysis.allows_app(&to("192.0.2.10:443"), Some(1)));
+    }
+}

@@ -9,6 +9,9 @@ use std::process::Command;
 
 use sha2::{Digest, Sha256};
 
+#[path = "../../packet/tests/support/ndpi.rs"]
+mod ndpi;
+
 fn repo(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(relative)
 }
@@ -93,28 +96,10 @@ fn hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The nDPI captures' folder, or `None` (skipped) without the corpus; under CI=true it must be there.
-fn ndpi_dir() -> Option<PathBuf> {
-    let root = std::env::var_os("PHONEHOME_CORPUS").map_or_else(|| repo("../shared/corpus"), PathBuf::from);
-    let dir = root.join("ndpi");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    let reason = format!("corpus not found at {} (set PHONEHOME_CORPUS)", dir.display());
-    assert!(std::env::var("CI").as_deref() != Ok("true"), "{reason}");
-    eprintln!("skipped: {reason}");
-    None
-}
-
 #[test]
 fn the_ndpi_corpus_outputs_match_their_digests() {
-    let Some(ndpi) = ndpi_dir() else { return };
-    let mut captures: Vec<PathBuf> = std::fs::read_dir(&ndpi)
-        .expect("corpus readable")
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|path| path.extension().is_some_and(|ext| ext == "pcap" || ext == "pcapng"))
-        .collect();
-    captures.sort();
+    let Some(ndpi) = ndpi::ndpi_dir() else { return };
+    let captures = ndpi::captures(&ndpi);
     assert!(!captures.is_empty(), "no capture in {}", ndpi.display());
     let dir = tempfile::tempdir().expect("tempdir");
     // One line per capture: name, then the digests of the flows CSV, the flows JSON lines and the alerts.

@@ -457,24 +457,11 @@ impl Flow {
 
 /// The alert for a verdict on a flow, dated at the flow's start.
 fn alert_record(flow: &FlowRecord, verdict: Verdict) -> AlertRecord {
+    let finding = verdict.finding;
     AlertRecord {
-        ts: flow.first_seen,
-        severity: verdict.finding.severity,
-        kind: verdict.finding.kind,
-        proto: flow.proto,
-        src_ip: flow.src_ip,
-        src_port: flow.src_port,
-        dst_ip: flow.dst_ip,
-        dst_port: flow.dst_port,
-        uid: flow.uid,
-        app: flow.app.clone(),
-        host: flow.host.clone(),
-        country: flow.country.clone(),
-        asn: flow.asn,
-        as_org: flow.as_org.clone(),
         identifier: verdict.identifier,
         encoding: verdict.encoding,
-        evidence: verdict.finding.evidence,
-        owner: verdict.finding.owner,
+        owner: finding.owner,
+        ..AlertRecord::about(flow, finding.kind, finding.severity, finding.evidence)
     }
 }

@@ -126,42 +126,22 @@ pub fn write_json_line<W: Write, T: Serialize>(out: &mut W, record: &T) -> std::
 
 #[cfg(test)]
 mod tests {
-    use phonehome_model::{TcpState, Timestamp};
+    use phonehome_model::fixtures::tls_flow;
+    use phonehome_model::Timestamp;
 
     use super::*;
 
+    /// A TLS flow whose text fields are what breaks naive CSV: commas, quotes, newlines, a formula.
     fn sample() -> FlowRecord {
         FlowRecord {
-            first_seen: Timestamp::from_micros(1_709_294_400_000_000),
-            last_seen: Timestamp::from_micros(1_709_294_401_000_000),
-            proto: Proto::Tcp,
-            src_ip: "10.0.0.2".parse().unwrap(),
-            src_port: 40000,
             dst_ip: "2001:db8::1".parse().unwrap(),
-            dst_port: 443,
-            uid: Some(10123),
             app: Some("Browser, \"Pro\"\nedition".into()),
-            l7: Some(L7::Tls),
             host: Some("=HYPERLINK(\"x\")".into()),
-            host_source: Some(HostSource::Sni),
             country: None,
             asn: None,
             as_org: None,
-            bytes_out: 517,
-            packets_out: 3,
-            bytes_in: 4000,
-            packets_in: 4,
-            severity: None,
-            flags: Vec::new(),
-            tcp_state: Some(TcpState::Closed),
-            tls_version: Some("1.3".into()),
-            alpn: vec!["h2".into(), "http/1.1".into()],
             ja4: None,
-            ech: Some(false),
-            http_method: None,
-            http_path: None,
-            user_agent: None,
-            dns_names: Vec::new(),
+            ..tls_flow("app", 10123, "host", Timestamp::from_micros(1_709_294_400_000_000))
         }
     }
 

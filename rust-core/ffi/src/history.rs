@@ -250,7 +250,7 @@ fn domain_owner(host: &str) -> Option<Company> {
 #[cfg(test)]
 mod tests {
     use phonehome_model::fixtures::{self, at, T0};
-    use phonehome_model::{AlertKind, FlowRecord, HostSource, Severity, L7};
+    use phonehome_model::{AlertKind, FlowRecord, Severity};
     use phonehome_store::{Store, StoreConfig};
     use proptest::prelude::*;
 
@@ -260,20 +260,7 @@ mod tests {
 
     /// An HTTP flow of `uid` to a Chinese carrier's address, `bytes` each way, 2 s from `start_s` after T0.
     fn flow(uid: u32, host: &str, src_port: u16, start_s: u64, bytes: u64) -> FlowRecord {
-        FlowRecord {
-            last_seen: at(start_s + 2),
-            src_port,
-            dst_ip: [203, 0, 113, 7].into(),
-            dst_port: 80,
-            l7: Some(L7::Http),
-            host_source: Some(HostSource::Http),
-            country: Some("CN".into()),
-            asn: Some(4134),
-            as_org: Some("CHINANET-BACKBONE".into()),
-            bytes_out: bytes,
-            bytes_in: bytes,
-            ..fixtures::tls_flow(&format!("app{uid}"), uid, host, at(start_s))
-        }
+        FlowRecord { bytes_out: bytes, bytes_in: bytes, ..fixtures::http_flow(uid, host, src_port, start_s) }
     }
 
     fn leak(on: &FlowRecord, at_s: u64) -> AlertRecord {

@@ -50,27 +50,38 @@ pub fn tls_flow(app: &str, uid: u32, host: &str, start: Timestamp) -> FlowRecord
     }
 }
 
+/// A closed cleartext HTTP `GET /` of app `app{uid}` from 10.0.0.2 to `host` at 203.0.113.7:80 (China Telecom),
+/// 100 bytes out and 300 in, 2 s long from `start_s` seconds after [`T0`].
+pub fn http_flow(uid: u32, host: &str, src_port: u16, start_s: u64) -> FlowRecord {
+    FlowRecord {
+        last_seen: at(start_s + 2),
+        src_port,
+        dst_ip: [203, 0, 113, 7].into(),
+        dst_port: 80,
+        l7: Some(L7::Http),
+        host_source: Some(HostSource::Http),
+        country: Some("CN".into()),
+        asn: Some(4134),
+        as_org: Some("CHINANET-BACKBONE".into()),
+        bytes_out: 100,
+        bytes_in: 300,
+        tls_version: None,
+        alpn: Vec::new(),
+        ja4: None,
+        ech: None,
+        http_method: Some("GET".into()),
+        http_path: Some("/".into()),
+        ..tls_flow(&format!("app{uid}"), uid, host, at(start_s))
+    }
+}
+
 /// An alert of `kind` (at its default severity) about `flow`, at its start; leaks name an IMEI sent in base64.
 pub fn alert(flow: &FlowRecord, kind: AlertKind, evidence: &str) -> AlertRecord {
     let leak = kind == AlertKind::IdentifierLeak;
     AlertRecord {
-        ts: flow.first_seen,
-        severity: kind.default_severity(),
-        kind,
-        proto: flow.proto,
-        src_ip: flow.src_ip,
-        src_port: flow.src_port,
-        dst_ip: flow.dst_ip,
-        dst_port: flow.dst_port,
-        uid: flow.uid,
-        app: flow.app.clone(),
-        host: flow.host.clone(),
-        country: flow.country.clone(),
-        asn: flow.asn,
-        as_org: flow.as_org.clone(),
         identifier: leak.then(|| "imei".to_owned()),
         encoding: leak.then(|| "base64".to_owned()),
-        evidence: evidence.to_owned(),
         owner: Some("Xiaomi".into()),
+        ..AlertRecord::about(flow, kind, kind.default_severity(), evidence.to_owned())
     }
 }

@@ -113,6 +113,30 @@ pub struct AlertRecord {
 }
 
 impl AlertRecord {
+    /// An alert about `flow`, dated at its start, with the flow's identity and destination facts.
+    pub fn about(flow: &FlowRecord, kind: AlertKind, severity: Severity, evidence: String) -> AlertRecord {
+        AlertRecord {
+            ts: flow.first_seen,
+            severity,
+            kind,
+            proto: flow.proto,
+            src_ip: flow.src_ip,
+            src_port: flow.src_port,
+            dst_ip: flow.dst_ip,
+            dst_port: flow.dst_port,
+            uid: flow.uid,
+            app: flow.app.clone(),
+            host: flow.host.clone(),
+            country: flow.country.clone(),
+            asn: flow.asn,
+            as_org: flow.as_org.clone(),
+            identifier: None,
+            encoding: None,
+            evidence,
+            owner: None,
+        }
+    }
+
     /// The flow the alert is about.
     pub fn key(&self) -> FlowKey {
         FlowKey {

@@ -199,10 +199,7 @@ fn garbage_and_mutated_packets_never_break_the_engine() {
             for p in &packets {
                 phone.send(p).map_err(|e| TestCaseError::fail(e.to_string()))?;
             }
-            probe.set(probe.get() + 1);
-            phone.send(&stray_ack(probe.get())).map_err(|e| TestCaseError::fail(e.to_string()))?;
-            await_probe(&phone, probe.get());
-            Ok(())
+            probe_alive(&phone, &probe)
         })
         .expect("engine survives");
     stack.stop().expect("stop");
@@ -232,6 +229,14 @@ fn await_probe(phone: &UnixDatagram, probe: u32) {
             return;
         }
     }
+}
+
+/// Sends the next stray ACK and waits for the stack's RST to it: the stack survived what came before.
+fn probe_alive(phone: &UnixDatagram, probe: &std::cell::Cell<u32>) -> Result<(), TestCaseError> {
+    probe.set(probe.get() + 1);
+    phone.send(&stray_ack(probe.get())).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    await_probe(phone, probe.get());
+    Ok(())
 }
 
 /// A bridged flow (smoltcp socket ⇄ real socket on lo) fed mutated segments: smoltcp's parsing and
@@ -275,10 +280,7 @@ fn bridged_flow_survives_mutated_segments() {
                     p.truncate(20 + cut % (len - 19));
                     phone.send(&p).map_err(|e| TestCaseError::fail(e.to_string()))?;
                 }
-                probe.set(probe.get() + 1);
-                phone.send(&stray_ack(probe.get())).map_err(|e| TestCaseError::fail(e.to_string()))?;
-                await_probe(&phone, probe.get());
-                Ok(())
+                probe_alive(&phone, &probe)
             })
             .expect("engine survives");
         stack.stop().expect("stop");

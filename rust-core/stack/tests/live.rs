@@ -29,16 +29,7 @@ fn transfers(server_ip: &'static str) {
         .in_phone(move || {
             let mut stream = TcpStream::connect(server)?;
             write!(stream, "POST /upload HTTP/1.0\r\nContent-Length: {n}\r\n\r\n")?;
-            let mut chunk = vec![0u8; 64 * 1024];
-            let mut sent = 0;
-            while sent < n {
-                let len = chunk.len().min(n - sent);
-                for (j, b) in chunk[..len].iter_mut().enumerate() {
-                    *b = body_byte(sent + j);
-                }
-                stream.write_all(&chunk[..len])?;
-                sent += len;
-            }
+            write_body(&mut stream, n)?;
             stream.shutdown(std::net::Shutdown::Write)?; // half-close: the reply must still arrive
             let mut reply = String::new();
             stream.read_to_string(&mut reply).map(|_| reply)

@@ -471,33 +471,16 @@ impl History {
 
 #[cfg(test)]
 mod tests {
-    use phonehome_model::fixtures::{self, at, T0};
-    use phonehome_model::{AlertKind, HostSource, L7};
+    use phonehome_model::fixtures::{self, T0};
+    use phonehome_model::AlertKind;
 
     use super::*;
     use crate::{Store, StoreConfig};
 
     const SECOND: i64 = 1_000_000;
 
-    /// An HTTP flow of `uid` to a Chinese network, 2 s long from `start_s` seconds after T0.
     fn flow(uid: u32, host: &str, src_port: u16, start_s: u64) -> FlowRecord {
-        let first_seen = at(start_s);
-        FlowRecord {
-            last_seen: at(start_s + 2),
-            src_port,
-            dst_ip: [203, 0, 113, 7].into(),
-            dst_port: 80,
-            l7: Some(L7::Http),
-            host_source: Some(HostSource::Http),
-            country: Some("CN".into()),
-            asn: Some(4134),
-            as_org: Some("CHINANET-BACKBONE".into()),
-            http_method: Some("GET".into()),
-            http_path: Some("/".into()),
-            bytes_out: 100,
-            bytes_in: 300,
-            ..fixtures::tls_flow(&format!("app{uid}"), uid, host, first_seen)
-        }
+        fixtures::http_flow(uid, host, src_port, start_s)
     }
 
     fn leak(on: &FlowRecord, offset_us: u64) -> AlertRecord {

@@ -294,6 +294,21 @@ pub fn join<T>(handle: JoinHandle<T>) -> T {
 }
 
 /// Deterministic test content: byte i of any body.
+/// Writes `n` bytes of the test body ([`body_byte`]) in 64 KiB chunks.
+pub fn write_body(stream: &mut impl Write, n: usize) -> std::io::Result<()> {
+    let mut chunk = vec![0u8; 64 * 1024];
+    let mut sent = 0;
+    while sent < n {
+        let len = chunk.len().min(n - sent);
+        for (j, b) in chunk[..len].iter_mut().enumerate() {
+            *b = body_byte(sent + j);
+        }
+        stream.write_all(&chunk[..len])?;
+        sent += len;
+    }
+    Ok(())
+}
+
 pub fn body_byte(i: usize) -> u8 {
     (i.wrapping_mul(2654435761) >> 13) as u8
 }
@@ -326,17 +341,7 @@ fn serve_http(stream: TcpStream) {
     let mut stream = reader.get_ref().try_clone().expect("clone");
     let send_body = |stream: &mut TcpStream, n: usize| -> std::io::Result<()> {
         write!(stream, "HTTP/1.0 200 OK\r\nContent-Length: {n}\r\n\r\n")?;
-        let mut chunk = vec![0u8; 64 * 1024];
-        let mut sent = 0;
-        while sent < n {
-            let len = chunk.len().min(n - sent);
-            for (j, b) in chunk[..len].iter_mut().enumerate() {
-                *b = body_byte(sent + j);
-            }
-            stream.write_all(&chunk[..len])?;
-            sent += len;
-        }
-        Ok(())
+        write_body(stream, n)
     };
     if let Some(n) = path.strip_prefix("/bytes/") {
         let _ = send_body(&mut stream, n.parse().unwrap_or(0));

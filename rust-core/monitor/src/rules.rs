@@ -62,7 +62,7 @@ fn compile<T>(texts: &[String], rule: fn(&str) -> Option<T>) -> Result<Vec<T>, M
 
 impl BlockRules {
     /// These rules without the ones that cannot work, which come back apart (to be reported): for rules saved
-    /// by an app, where one bad entry must not disable the others or keep the engine from starting.
+    /// by an app, where one bad entry must not disable the others or keep the monitor from starting.
     pub fn split_invalid(&self) -> (BlockRules, Vec<String>) {
         let mut invalid = Vec::new();
         let mut keep = |texts: &[String], valid: fn(&str) -> bool| -> Vec<String> {

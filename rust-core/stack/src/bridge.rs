@@ -151,7 +151,7 @@ mod tests {
     const APP: [u8; 4] = [10, 0, 0, 2];
     const SERVER: [u8; 4] = [10, 0, 0, 9];
 
-    /// One bridged connection driven by hand-made segments from the "app", as the engine drives it.
+    /// One bridged connection driven by hand-made segments from the "app", as the stack drives it.
     struct Harness {
         iface: Interface,
         bridge: TcpBridge,

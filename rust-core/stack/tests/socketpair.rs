@@ -1,4 +1,4 @@
-//! The engine over a datagram socketpair standing in for the tun (no root needed). The protector
+//! The stack over a datagram socketpair standing in for the tun (no root needed). The protector
 //! refuses every socket, so nothing ever leaves this host: each flow must be answered in the tun;
 //! the one test that lets sockets connect runs in a namespace that has only `lo`.
 mod common;
@@ -170,9 +170,9 @@ fn invalid_config_is_rejected() {
     }
 }
 
-/// Garbage and mutated real packets never kill the engine: after each batch it still answers a probe.
+/// Garbage and mutated real packets never kill the stack: after each batch it still answers a probe.
 #[test]
-fn garbage_and_mutated_packets_never_break_the_engine() {
+fn garbage_and_mutated_packets_never_break_the_stack() {
     let (stack, phone) = start();
     let seeds = [
         syn("10.0.0.2:40001", "10.200.1.2:80"),
@@ -201,7 +201,7 @@ fn garbage_and_mutated_packets_never_break_the_engine() {
             }
             probe_alive(&phone, &probe)
         })
-        .expect("engine survives");
+        .expect("stack survives");
     stack.stop().expect("stop");
 }
 
@@ -240,7 +240,7 @@ fn probe_alive(phone: &UnixDatagram, probe: &std::cell::Cell<u32>) -> Result<(),
 }
 
 /// A bridged flow (smoltcp socket ⇄ real socket on lo) fed mutated segments: smoltcp's parsing and
-/// state machine under our settings (no receive checksum check) never take the engine down.
+/// state machine under our settings (no receive checksum check) never take the stack down.
 #[test]
 fn bridged_flow_survives_mutated_segments() {
     if !common::can_run() {
@@ -282,7 +282,7 @@ fn bridged_flow_survives_mutated_segments() {
                 }
                 probe_alive(&phone, &probe)
             })
-            .expect("engine survives");
+            .expect("stack survives");
         stack.stop().expect("stop");
     }));
 }

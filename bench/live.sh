@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/live.sh — the live engine beside the zero-work TUN relay ceiling and tun2proxy, in one run (root).
-# Prints one table: iperf3 upload/download at tun MTU 1500 and 9000, new TCP connections per second,
-# p50/p99 added latency of a 32-byte request/response, and phonehome's RSS with many open idle flows.
+# Prints one table: iperf3 upload/download at tun MTU 1500 and 9000, the engine's CPU time per GB moved in
+# each of those runs (user + system time of all its threads), new TCP connections per second, p50/p99 added
+# latency of a 32-byte request/response, and phonehome's RSS with many open idle flows.
 # Not a pass/fail test; ±30% noise on these shared 2-core machines, so compare within one run only.
 #
 #   "bphone" netns: tun0 (10.0.0.2/24) is the default route; the engine under test is attached to it.
@@ -11,7 +12,8 @@
 #   forwarding without analysis (phonehome-stack's tunrun example), which shows what the analysis costs.
 # Needs: iperf3 and microsocks (apt), cc, tun2proxy (cargo install tun2proxy --locked --root bench/out/tools).
 # Env: SECONDS_PER_RUN (iperf3, default 5), IDLE_FLOWS (default 10000), ENGINES (default all), CARGO_TARGET_DIR,
-# RSS_ONLY=1 (only the idle-flow memory of bare and phonehome).
+# RSS_ONLY=1 (only the idle-flow memory of bare and phonehome). To compare two builds in one run, name the other
+# build's binaries PHONEHOME_BEFORE and BARE_BEFORE and add the engines "bare-before phonehome-before".
 set -euo pipefail
 
 P=bphone
@@ -26,14 +28,20 @@ TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 # PHONEHOME and BARE may name other builds, to compare two versions in one run.
 PHONEHOME=${PHONEHOME:-$TARGET/release/phonehome}
 BARE=${BARE:-$TARGET/release/examples/tunrun}
+PHONEHOME_BEFORE=${PHONEHOME_BEFORE:-}
+BARE_BEFORE=${BARE_BEFORE:-}
 TUN2PROXY=$(ls "$OUT"/tools/bin/tun2proxy-bin "$OUT"/tools/bin/tun2proxy 2>/dev/null | head -n 1 || true)
 TOOL="python3 $STATE/tool.py"
 
 [ "$(id -u)" = 0 ] || { echo "live.sh: run as root" >&2; exit 1; }
-for tool in iperf3 microsocks cc python3; do
+read -r -a ENGINES <<<"${ENGINES:-veth tunrelay tun2proxy bare phonehome}"
+for tool in iperf3 cc python3; do
     command -v "$tool" >/dev/null || { echo "live.sh: install $tool" >&2; exit 1; }
 done
-[ -n "$TUN2PROXY" ] || { echo "live.sh: cargo install tun2proxy --locked --root bench/out/tools" >&2; exit 1; }
+if [[ " ${ENGINES[*]} " == *" tun2proxy "* ]]; then
+    command -v microsocks >/dev/null || { echo "live.sh: install microsocks" >&2; exit 1; }
+    [ -n "$TUN2PROXY" ] || { echo "live.sh: cargo install tun2proxy --locked --root bench/out/tools" >&2; exit 1; }
+fi
 mkdir -p "$STATE"
 (cd "$ROOT" && cargo build -q --release -p phonehome && cargo build -q --release -p phonehome-stack --example tunrun)
 cc -O2 -Wall -o "$OUT/tunrelay" "$ROOT/bench/tunrelay.c"
@@ -155,9 +163,21 @@ up() {
     echo $! >"$STATE/iperf3.pid"
     ip netns exec "$I" $TOOL serve >"$STATE/echo.log" 2>&1 &
     echo $! >"$STATE/echo.pid"
-    ip netns exec "$I" microsocks -i 10.200.1.4 -p 1080 >"$STATE/socks.log" 2>&1 &
-    echo $! >"$STATE/socks.pid"
+    if command -v microsocks >/dev/null; then
+        ip netns exec "$I" microsocks -i 10.200.1.4 -p 1080 >"$STATE/socks.log" 2>&1 &
+        echo $! >"$STATE/socks.pid"
+    fi
     sleep 1
+}
+
+# The binary of a phonehome engine name.
+binary_of() {
+    case "$1" in
+        phonehome) echo "$PHONEHOME" ;;
+        phonehome-before) echo "${PHONEHOME_BEFORE:?set PHONEHOME_BEFORE}" ;;
+        bare) echo "$BARE" ;;
+        bare-before) echo "${BARE_BEFORE:?set BARE_BEFORE}" ;;
+    esac
 }
 
 # start_engine NAME MTU: attaches the engine to tun0 (set to MTU); the baseline ("veth") needs none.
@@ -175,16 +195,17 @@ start_engine() {
             ip netns exec "$P" "$TUN2PROXY" --tun tun0 --proxy socks5://10.200.1.4:1080 --mtu "$2" \
                 --tcp-mss $(($2 - 40)) --max-sessions $((IDLE_FLOWS + 100)) -v warn >"$STATE/engine.log" 2>&1 &
             ;;
-        phonehome)
-            local extra=()
-            if "$PHONEHOME" run --help | grep -q -- --max-tcp-flows; then
+        phonehome | phonehome-before)
+            local extra=() binary
+            binary=$(binary_of "$1")
+            if "$binary" run --help | grep -q -- --max-tcp-flows; then
                 extra=(--max-tcp-flows $((IDLE_FLOWS + 100)))
             fi
-            ip netns exec "$P" "$PHONEHOME" run --tun tun0 --fwmark "$MARK" --mtu "$2" --quiet "${extra[@]}" \
+            ip netns exec "$P" "$binary" run --tun tun0 --fwmark "$MARK" --mtu "$2" --quiet "${extra[@]}" \
                 >"$STATE/engine.log" 2>&1 &
             ;;
-        bare) ip netns exec "$P" "$BARE" tun0 "$MARK" 10.200.1.2:53 10.0.0.53 "$2" $((IDLE_FLOWS + 100)) \
-            >"$STATE/engine.log" 2>&1 & ;;
+        bare | bare-before) ip netns exec "$P" "$(binary_of "$1")" tun0 "$MARK" 10.200.1.2:53 10.0.0.53 "$2" \
+            $((IDLE_FLOWS + 100)) >"$STATE/engine.log" 2>&1 & ;;
     esac
     echo $! >"$STATE/engine.pid"
     sleep 1
@@ -208,9 +229,27 @@ stop_engine() {
 # Server address for an engine: the baseline bypasses the tun.
 server() { [ "$1" = veth ] && echo 10.200.1.3 || echo 10.200.1.2; }
 
-# Mbit/s received in one iperf3 run (flag -R: download).
+# CPU time (user + system, all threads) the engine has used so far, in clock ticks; 0 without an engine.
+cpu_ticks() {
+    [ -f "$STATE/engine.pid" ] || { echo 0; return; }
+    # Fields 14 and 15 of /proc/PID/stat, counted after the ")" that ends the command name.
+    sed 's/.*) //' "/proc/$(cat "$STATE/engine.pid")/stat" | awk '{print $12 + $13}'
+}
+
+# One iperf3 run (flag -R: download): prints Mbit/s received and the engine's CPU ms per GB moved.
 rate() {
-    ip netns exec "$P" iperf3 -c "$1" -t "$SECONDS_PER_RUN" -f m $2 2>/dev/null | awk '/receiver/ {print $7}'
+    local before after out
+    before=$(cpu_ticks)
+    # The receiver line: "[  5]   0.00-5.00   sec  2.11 GBytes  3624 Mbits/sec   receiver" (-f m scales only
+    # the rate): MB moved from the amount and its unit.
+    out=$(ip netns exec "$P" iperf3 -c "$1" -t "$SECONDS_PER_RUN" -f m $2 2>/dev/null | awk '/receiver/ {
+        scale = ($6 == "GBytes") ? 1024 : ($6 == "MBytes") ? 1 : ($6 == "KBytes") ? 1 / 1024 : 1 / 1048576
+        print $5 * scale * 1.048576, $7 }')
+    after=$(cpu_ticks)
+    [ -n "$out" ] || return 1
+    read -r mbytes mbits <<<"$out"
+    awk -v m="$mbits" -v mb="$mbytes" -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v e="$engine" \
+        'BEGIN { if (e == "veth" || mb <= 0) printf "%s -\n", m; else printf "%s %.0f\n", m, t * 1000 / hz / (mb / 1000) }'
 }
 
 # The phone's view: a number, or "-" when the measurement failed.
@@ -226,7 +265,7 @@ up
 idle_flows() {
     local pid flows=$IDLE_FLOWS ready=$STATE/held
     pid=$(cat "$STATE/engine.pid")
-    if ! "$PHONEHOME" run --help | grep -q -- --max-tcp-flows; then flows=1000; fi
+    case "$2" in phonehome*) "$(binary_of "$2")" run --help | grep -q -- --max-tcp-flows || flows=1000 ;; esac
     R[$2,rss0]=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
     rm -f "$ready"
     ip netns exec "$P" $TOOL hold "$1" "$flows" "$ready" >"$STATE/hold.log" 2>&1 &
@@ -242,7 +281,6 @@ idle_flows() {
 }
 
 declare -A R
-read -r -a ENGINES <<<"${ENGINES:-veth tunrelay tun2proxy bare phonehome}"
 MTUS=(1500 9000)
 if [ -n "${RSS_ONLY:-}" ]; then ENGINES=(bare phonehome) MTUS=(1500); fi
 for mtu in "${MTUS[@]}"; do
@@ -250,10 +288,10 @@ for mtu in "${MTUS[@]}"; do
         start_engine "$engine" "$mtu"
         target=$(server "$engine")
         # Idle flows first, before the connection-rate test fills the port space with TIME_WAITs.
-        case "$engine,$mtu" in phonehome,1500 | bare,1500) idle_flows "$target" "$engine" ;; esac
+        case "$engine,$mtu" in phonehome*,1500 | bare*,1500) idle_flows "$target" "$engine" ;; esac
         if [ -n "${RSS_ONLY:-}" ]; then stop_engine; continue; fi
-        R[$engine,up,$mtu]=$(measure rate "$target" "")
-        R[$engine,down,$mtu]=$(measure rate "$target" -R)
+        read -r R[$engine,up,$mtu] R[$engine,upcpu,$mtu] < <(measure rate "$target" "")
+        read -r R[$engine,down,$mtu] R[$engine,downcpu,$mtu] < <(measure rate "$target" -R)
         if [ "$mtu" = 1500 ]; then
             R[$engine,conn]=$(measure ip netns exec "$P" $TOOL rate "$target")
             read -r R[$engine,p50] R[$engine,p99] < <(measure ip netns exec "$P" $TOOL latency "$target")
@@ -265,17 +303,24 @@ done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b <= 0) print "-"; else printf "%.2f", a / b }'; }
 added() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-") print "-"; else printf "%d", a - b }'; }
 
-col() { for engine in veth tunrelay tun2proxy bare phonehome; do printf ' %9s |' "${R[$engine,$1]:--}"; done; }
-printf '\n| %-27s | %9s | %9s | %9s | %9s | %9s | %11s | %12s |\n' measure veth tunrelay tun2proxy bare phonehome \
-    ph/tunrelay ph/tun2proxy
-printf '|%s|\n' "-----------------------------|-----------|-----------|-----------|-----------|-----------|-------------|--------------"
+# Columns: the engines measured, in the order named.
+col() { for engine in "${ENGINES[@]}"; do printf ' %9s |' "${R[$engine,$1]:--}"; done; }
+printf '\n| %-31s |' measure
+for engine in "${ENGINES[@]}"; do printf ' %9s |' "$engine"; done
+printf ' %11s | %12s |\n|%s|' ph/tunrelay ph/tun2proxy "---------------------------------"
+for engine in "${ENGINES[@]}"; do printf '%s|' "-----------"; done
+printf '%s|%s|\n' "-------------" "--------------"
 row() { # label key
-    printf '| %-27s |%s %11s | %12s |\n' "$1" "$(col "$2")" "$(ratio "${R[phonehome,$2]:--}" "${R[tunrelay,$2]:--}")" \
+    printf '| %-31s |%s %11s | %12s |\n' "$1" "$(col "$2")" "$(ratio "${R[phonehome,$2]:--}" "${R[tunrelay,$2]:--}")" \
         "$(ratio "${R[phonehome,$2]:--}" "${R[tun2proxy,$2]:--}")"
 }
 for mtu in 1500 9000; do
     row "upload Mbit/s, MTU $mtu" "up,$mtu"
     row "download Mbit/s, MTU $mtu" "down,$mtu"
+done
+for mtu in 1500 9000; do
+    row "engine CPU ms/GB up, MTU $mtu" "upcpu,$mtu"
+    row "engine CPU ms/GB down, MTU $mtu" "downcpu,$mtu"
 done
 row "new connections/s" conn
 for engine in "${ENGINES[@]}"; do
@@ -285,10 +330,11 @@ row "p50 added latency µs" added_p50
 row "p99 added latency µs" added_p99
 echo
 echo "veth round trip of the 32-byte exchange (Python client): p50 ${R[veth,p50]:--} µs, p99 ${R[veth,p99]:--} µs."
-for engine in bare phonehome; do
+for engine in "${ENGINES[@]}"; do
     [ -n "${R[$engine,rss]:-}" ] || continue
     echo "$engine RSS: $((R[$engine,rss0] / 1024)) MiB idle; holding ${R[$engine,held]} open idle flows:" \
         "$((R[$engine,rss_open] / 1024)) MiB as they opened, $((R[$engine,rss] / 1024)) MiB settled."
 done
 echo "veth = same client and servers without tun or engine; tun2proxy → microsocks over the same veth;"
-echo "bare = phonehome's forwarding without analysis; ratios are phonehome over the column named."
+echo "bare = phonehome's forwarding without analysis; ratios are phonehome over the column named;"
+echo "CPU ms/GB = user + system time of all the engine's threads during the run, per GB received by iperf3."

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Args;
-use phonehome_intel::Severity;
-use phonehome_store::{parse_severity, parse_time_bound, Bound, Filter, History, StoreError};
+use phonehome_model::Severity;
+use phonehome_store::{parse_time_bound, Bound, Filter, History, StoreError};
 
 /// Arguments of `phonehome export`.
 #[derive(Args, Debug)]
@@ -47,7 +47,7 @@ pub struct ExportFormat {
 }
 
 fn severity(name: &str) -> Result<Severity, String> {
-    parse_severity(name).ok_or_else(|| format!("{name:?} is not one of info, low, medium, high"))
+    Severity::parse_loose(name).ok_or_else(|| format!("{name:?} is not one of info, low, medium, high"))
 }
 
 impl ExportArgs {
@@ -121,7 +121,7 @@ mod tests {
         ])
         .unwrap();
         let filter = cli.export.filter().unwrap();
-        assert_eq!(filter.until.unwrap() - filter.since.unwrap(), 86_400_000_000);
+        assert_eq!(filter.until.unwrap().since(filter.since.unwrap()).as_secs(), 86_400);
         assert_eq!(filter.app.as_deref(), Some("Browser, Pro"));
         assert_eq!(filter.min_severity, Some(Severity::Medium));
         assert!(Cli::try_parse_from(["export", "--db", "s.db"]).is_err());

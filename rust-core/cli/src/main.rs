@@ -31,7 +31,7 @@ struct Cli {
 enum Command {
     /// Analyse pcap/pcapng captures: flows, hosts, protocols, alerts.
     Analyze(AnalyzeArgs),
-    /// Run the live engine on a TUN device until SIGINT/SIGTERM, then write flows and alerts.
+    /// Run the live monitor (forwarding and analysis) on a TUN device until SIGINT/SIGTERM, then write flows and alerts.
     Run(RunArgs),
     /// Export flows (CSV), alerts (JSON lines) or retained packets (pcapng) from a store.
     Export(export::ExportArgs),

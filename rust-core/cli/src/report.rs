@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use phonehome_store::{History, Report};
+use phonehome_report::Report;
+use phonehome_store::History;
 
 /// Arguments of `phonehome report`.
 #[derive(Args, Debug)]

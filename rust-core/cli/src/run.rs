@@ -1,4 +1,4 @@
-//! `phonehome run`: the live engine on a Linux TUN device, until SIGINT or SIGTERM.
+//! `phonehome run`: the live monitor (forwarding stack and analysis) on a Linux TUN device, until SIGINT or SIGTERM.
 //! Routing and addresses are the caller's job, as on Android; outbound sockets carry `--fwmark` so that
 //! policy routing keeps them out of the tun (the Linux analogue of `VpnService.protect`).
 
@@ -18,7 +18,7 @@ use crate::RunArgs;
 
 pub fn run(args: &RunArgs) -> Result<()> {
     let common = &args.common;
-    // The store belongs to the monitor: it never makes the engine wait, and it remembers first contacts.
+    // The store belongs to the monitor: it never makes the stack wait, and it remembers first contacts.
     let outputs = Arc::new(Mutex::new(Outputs::open(common, None)?));
     let pcap = match &args.pcap {
         Some(path) => {
@@ -47,9 +47,9 @@ pub fn run(args: &RunArgs) -> Result<()> {
             countries: args.block_countries.clone(),
             networks: args.block_networks.clone(),
         },
-        lists: crate::knowledge::lists(&common.lists)?,
+        alert_lists: crate::knowledge::lists(&common.lists)?,
     };
-    // Signals are caught before the engine starts, so none is lost in between.
+    // Signals are caught before the monitor starts, so none is lost in between.
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]).context("cannot catch SIGINT/SIGTERM")?;
     let tun = phonehome_stack::open_tun(&args.tun).with_context(|| format!("cannot open TUN device {}", args.tun))?;
     let monitor = Monitor::start(
@@ -61,14 +61,14 @@ pub fn run(args: &RunArgs) -> Result<()> {
         Box::new(Listener(Arc::clone(&outputs))),
         pcap,
     )
-    .context("cannot start the engine")?;
+    .context("cannot start the monitor")?;
     eprintln!("phonehome: forwarding {} (fwmark {:#x}); SIGINT or SIGTERM stops", args.tun, args.fwmark);
     let signal = signals.forever().next();
     eprintln!("phonehome: signal {}: stopping", signal.unwrap_or(SIGTERM));
-    let stats = monitor.stop().context("the engine failed")?;
+    let (stats, _) = monitor.stop().context("the monitor failed")?;
 
     let outputs = Arc::try_unwrap(outputs)
-        .map_err(|_| anyhow::anyhow!("the engine still holds the outputs"))?
+        .map_err(|_| anyhow::anyhow!("the monitor still holds the outputs"))?
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let summary = outputs.finish()?;
@@ -93,12 +93,16 @@ pub fn run(args: &RunArgs) -> Result<()> {
 struct Listener(Arc<Mutex<Outputs>>);
 
 impl EventListener for Listener {
+    fn on_alert(&mut self, alert: &AlertRecord) {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).on_alert(alert.clone());
+    }
+
     fn on_flow(&mut self, flow: &FlowRecord) {
         self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).on_flow(flow.clone());
     }
 
-    fn on_alert(&mut self, alert: &AlertRecord) {
-        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).on_alert(alert.clone());
+    fn wants_flows(&self) -> bool {
+        true
     }
 }
 

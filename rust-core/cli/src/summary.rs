@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use phonehome_engine::judge::shorten;
 use phonehome_engine::{AlertRecord, FlowRecord};
 use phonehome_intel::Severity;
-pub use phonehome_store::human_bytes;
+pub use phonehome_report::human_bytes;
 
 /// Bytes and flows of one row of a summary table.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -6,7 +6,7 @@ mod common;
 
 use std::process::Stdio;
 
-use common::{can_run, listening, self_signed_certificate, sh, wait_for, Lab, SERVER4, SERVER6};
+use common::{can_run, listening, readable_dir, self_signed_certificate, wait_for, Lab, SERVER4, SERVER6};
 
 const VIRTUAL_DNS: &str = "10.0.0.53";
 const ALLOWED_UID: u32 = 4242;
@@ -44,8 +44,7 @@ fn blocked_domains_networks_and_apps_are_refused_and_others_pass() {
     if !can_run() {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    sh(&["chmod", "755", dir.path().to_str().unwrap()]);
+    let dir = readable_dir();
     let path = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
     let data = path("data.bin");
     std::fs::write(&data, b"data").unwrap();

@@ -10,7 +10,7 @@ mod common;
 use std::path::Path;
 use std::process::Stdio;
 
-use common::{can_run, listening, self_signed_certificate, sh, wait_for, Csv, Lab, SERVER4, SERVER6};
+use common::{can_run, listening, readable_dir, self_signed_certificate, sh, wait_for, Csv, Lab, SERVER4, SERVER6};
 
 const HTTP_UID: u32 = 4242;
 const TLS_UID: u32 = 4343;
@@ -44,9 +44,7 @@ fn product_forwards_big_transfers_and_bursts_with_hosts_bytes_and_uids() {
     if !can_run() {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    // The clients run as other uids and read the upload file from here.
-    sh(&["chmod", "755", dir.path().to_str().unwrap()]);
+    let dir = readable_dir();
     let path = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
     let data = path("data.bin");
     sh(&["sh", "-c", &format!("head -c {BIG} /dev/urandom > {data}")]);

@@ -5,13 +5,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use phonehome_dns::NameCache;
-use phonehome_packet::{IpPacket, LinkType, PacketDecoder, TcpSegment, Timestamp, Transport};
+use phonehome_model::{AlertRecord, FlowKey, FlowRecord, HostSource, Proto, Timestamp, L7};
+use phonehome_packet::{IpPacket, LinkType, PacketDecoder, TcpSegment, Transport};
 use rustc_hash::FxHashMap;
 
-use crate::flow::{orient, Direction, FlowKey, FlowMeter, Timeouts, TupleKey};
+use crate::flow::{orient, Direction, FlowMeter, Timeouts, TupleKey};
 use crate::inspect::FlowInspector;
-use crate::judge::{FlowFacts, Judge, Verdict};
-use crate::record::{AlertRecord, FlowRecord, HostSource, Proto, L7};
+use crate::judge::{FlowFacts, IpFacts, Judge, Verdict};
 use crate::stream::{Change, StreamCollector};
 
 /// Tunables of the pipeline; the defaults suit both capture analysis and a phone.
@@ -131,22 +131,47 @@ impl Analyzer {
     /// A frame from a capture file.
     pub fn process_frame(&mut self, ts: Timestamp, link: LinkType, frame: &[u8], sink: &mut dyn FlowSink) {
         let decoded = self.decoder.decode(ts, link, frame);
-        self.flows.on_decoded(ts, decoded, sink);
+        self.flows.on_decoded(ts, decoded.as_ref().map(Option::as_ref).map_err(drop), sink);
     }
 
-    /// A bare IP packet, as a tun device carries them. Returns the owner of the packet's flow, when known
-    /// (the live engine keeps packets with their app).
-    pub fn process_ip(&mut self, ts: Timestamp, packet: &[u8], sink: &mut dyn FlowSink) -> Option<&Owner> {
+    /// A bare IP packet, as a tun device carries them.
+    pub fn process_ip(&mut self, ts: Timestamp, packet: &[u8], sink: &mut dyn FlowSink) {
         let decoded = self.decoder.decode_ip(ts, packet);
-        let tuple = self.flows.on_decoded(ts, decoded, sink)?;
+        self.flows.on_decoded(ts, decoded.as_ref().map(Option::as_ref).map_err(drop), sink);
+    }
+
+    /// A packet the live stack already decoded (and reassembled), analysed without a second parse; `None` for a
+    /// fragment still held or a packet that is not valid IP. Returns the owner of the packet's flow, when known
+    /// (the live monitor keeps packets with their app).
+    pub fn process_packet(
+        &mut self,
+        ts: Timestamp,
+        packet: Option<&IpPacket<'_>>,
+        sink: &mut dyn FlowSink,
+    ) -> Option<&Owner> {
+        let tuple = self.flows.on_decoded(ts, Ok(packet), sink)?;
         self.flows.flows.get(&tuple)?.owner.as_ref()
     }
 
-    /// Attributes a flow to an app (the live engine resolves owners off the packet path).
+    /// Attributes a flow to an app, once (the live engine resolves owners off the packet path; a later answer
+    /// for the same flow changes nothing).
     pub fn set_owner(&mut self, key: &FlowKey, owner: Owner) {
         if let Some(flow) = self.flows.flows.get_mut(&TupleKey::new(key.proto, key.client, key.server)) {
-            flow.owner = Some(owner);
+            flow.owner.get_or_insert(owner);
         }
+    }
+
+    /// The flows still open, as far as they have gone: counters, app, host, country and the severity of what was
+    /// found so far (destination verdicts come when a flow ends). The `limit` most recently active, newest first.
+    pub fn ongoing(&self, limit: usize) -> Vec<FlowRecord> {
+        let mut flows: Vec<&Flow> = self.flows.flows.values().collect();
+        let by_recency = |flow: &&Flow| std::cmp::Reverse(flow.meter.last_seen);
+        if flows.len() > limit && limit > 0 {
+            flows.select_nth_unstable_by_key(limit - 1, by_recency);
+        }
+        flows.truncate(limit);
+        flows.sort_by_key(by_recency);
+        flows.into_iter().map(Flow::progress).collect()
     }
 
     /// The name `ip` was last resolved from (DNS answers seen so far, still fresh at `now`).
@@ -170,17 +195,18 @@ impl Analyzer {
 }
 
 impl FlowTable {
+    /// One frame's decoding: a packet, nothing to analyse (not IP, a fragment held), or malformed.
     fn on_decoded(
         &mut self,
         ts: Timestamp,
-        decoded: Result<Option<IpPacket<'_>>, phonehome_packet::DecodeError>,
+        decoded: Result<Option<&IpPacket<'_>>, ()>,
         sink: &mut dyn FlowSink,
     ) -> Option<TupleKey> {
         self.stats.frames += 1;
         let tuple = match decoded {
             Ok(Some(packet)) => {
                 self.stats.ip_packets += 1;
-                self.on_packet(ts, &packet, sink)
+                self.on_packet(ts, packet, sink)
             }
             Ok(None) => {
                 self.stats.skipped += 1;
@@ -324,75 +350,21 @@ impl Flow {
         }
     }
 
-    /// Judges the finished flow and hands its record, then its alerts, to the sink.
-    fn conclude(self, judge: &mut Judge, sink: &mut dyn FlowSink) {
-        let Flow { meter, mut inspector, dns_name, owner, client_stream, mut verdicts, .. } = self;
-        inspector.finish(client_stream.bytes());
-        let encrypted = inspector.is_encrypted();
-        let mut found = inspector.found;
-        let named_by_handshake = found.host.is_some();
-        let mut flags = Vec::new();
-        if let Some((name, uncertain)) = &dns_name {
-            if found.host.is_none() {
-                found.host = Some(name.to_string());
-                found.host_source = Some(HostSource::Dns);
-                if *uncertain {
-                    flags.push("dns_uncertain");
-                }
-            }
-        }
-        let dns_names = if found.l7 == Some(L7::Dns) {
-            (!found.dns_names.is_empty()).then(|| found.dns_names.join(";"))
-        } else {
-            dns_name.map(|(name, _)| name.to_string())
-        };
-        if meter.key.proto == Proto::Tcp && !encrypted {
-            judge.search_payload(client_stream.bytes(), &mut verdicts);
-        }
-        if found.l7 == Some(L7::Dns) {
-            for name in found.dns_names.iter().chain(found.host.iter().filter(|host| !found.dns_names.contains(host))) {
-                judge.search_payload(name.as_bytes(), &mut verdicts);
-            }
-        }
-        let key = meter.key;
-        let party = match &owner {
-            Some(Owner { app: Some(app), .. }) => app.clone(),
-            Some(Owner { uid, app: None }) => format!("uid {uid}"),
-            None => key.client.ip().to_string(),
-        };
-        let facts = FlowFacts {
-            server: key.server.ip(),
-            server_port: key.server.port(),
-            l7: found.l7,
-            host: found.host.as_deref(),
-            named_by_handshake: named_by_handshake && found.host_source != Some(HostSource::Dns),
-            http_method: found.http_method.as_deref(),
-            party,
-            uid: owner.as_ref().map(|o| o.uid),
-            ts: meter.first_seen,
-        };
-        let ip = Judge::ip_facts(key.server.ip());
-        verdicts.extend(judge.judge_flow(&facts, &ip));
-
-        let severity = verdicts.iter().map(|v| v.finding.severity).max();
-        for verdict in &verdicts {
-            let kind = verdict.finding.kind.as_str();
-            if !flags.contains(&kind) {
-                flags.push(kind);
-            }
-        }
-        let record = FlowRecord {
-            first_seen: meter.first_seen.iso8601(),
-            last_seen: meter.last_seen.iso8601(),
+    /// What the flow's record says so far; `verdicts` set its severity and flags.
+    fn record(&self, found: &crate::inspect::Inspection, verdicts: &[Verdict], ip: &IpFacts) -> FlowRecord {
+        let (meter, key) = (&self.meter, self.meter.key);
+        let mut record = FlowRecord {
+            first_seen: meter.first_seen,
+            last_seen: meter.last_seen,
             proto: key.proto,
             src_ip: key.client.ip(),
             src_port: key.client.port(),
             dst_ip: key.server.ip(),
             dst_port: key.server.port(),
-            uid: owner.as_ref().map(|o| o.uid),
-            app: owner.and_then(|o| o.app),
+            uid: self.owner.as_ref().map(|o| o.uid),
+            app: self.owner.as_ref().and_then(|o| o.app.clone()),
             l7: found.l7,
-            host: found.host,
+            host: found.host.clone(),
             host_source: found.host_source,
             country: ip.country.map(str::to_owned),
             asn: ip.asn,
@@ -401,19 +373,95 @@ impl Flow {
             packets_out: meter.to_server.packets,
             bytes_in: meter.to_client.bytes,
             packets_in: meter.to_client.packets,
-            severity,
-            flags: flags.join(";"),
-            tcp_state: (key.proto == Proto::Tcp).then(|| meter.tcp.label()),
-            tls_version: found.tls_version,
-            alpn: (!found.alpn.is_empty()).then(|| found.alpn.join(";")),
-            ja4: found.ja4,
+            severity: verdicts.iter().map(|v| v.finding.severity).max(),
+            flags: Vec::new(),
+            tcp_state: (key.proto == Proto::Tcp).then(|| meter.tcp.state()),
+            tls_version: found.tls_version.clone(),
+            alpn: found.alpn.clone(),
+            ja4: found.ja4.clone(),
             ech: found.ech,
-            http_method: found.http_method,
-            http_path: found.http_path,
-            user_agent: found.user_agent,
-            dns_names,
+            http_method: found.http_method.clone(),
+            http_path: found.http_path.clone(),
+            user_agent: found.user_agent.clone(),
+            dns_names: if found.l7 == Some(L7::Dns) {
+                found.dns_names.clone()
+            } else {
+                self.dns_name.iter().map(|(name, _)| name.to_string()).collect()
+            },
         };
-        let alerts: Vec<AlertRecord> = verdicts.into_iter().map(|verdict| AlertRecord::new(&record, verdict)).collect();
+        if let Some((name, uncertain)) = &self.dns_name {
+            if record.host.is_none() {
+                record.host = Some(name.to_string());
+                record.host_source = Some(HostSource::Dns);
+                if *uncertain {
+                    record.flags.push("dns_uncertain".to_owned());
+                }
+            }
+        }
+        for verdict in verdicts {
+            let kind = verdict.finding.kind.as_str();
+            if !record.flags.iter().any(|flag| flag == kind) {
+                record.flags.push(kind.to_owned());
+            }
+        }
+        record
+    }
+
+    /// The record of the flow as it is now, without the verdicts that only its end brings.
+    fn progress(&self) -> FlowRecord {
+        self.record(&self.inspector.found, &self.verdicts, &Judge::ip_facts(self.meter.key.server.ip()))
+    }
+
+    /// Judges the finished flow and hands its record, with its alerts, to the sink.
+    fn conclude(mut self, judge: &mut Judge, sink: &mut dyn FlowSink) {
+        let client_bytes = self.client_stream.bytes();
+        self.inspector.finish(client_bytes);
+        let encrypted = self.inspector.is_encrypted();
+        let found = &self.inspector.found;
+        let mut verdicts = std::mem::take(&mut self.verdicts);
+        let key = self.meter.key;
+        if key.proto == Proto::Tcp && !encrypted {
+            judge.search_payload(self.client_stream.bytes(), &mut verdicts);
+        }
+        // The host the flow is known by: its own, else the name its server's address was resolved from.
+        let host = found.host.as_deref().or(self.dns_name.as_ref().map(|(name, _)| &**name));
+        if found.l7 == Some(L7::Dns) {
+            let unlisted_host = host.filter(|host| !found.dns_names.iter().any(|name| name == host));
+            for name in found.dns_names.iter().map(String::as_str).chain(unlisted_host) {
+                judge.search_payload(name.as_bytes(), &mut verdicts);
+            }
+        }
+        let party = match &self.owner {
+            Some(Owner { app: Some(app), .. }) => app.clone(),
+            Some(Owner { uid, app: None }) => format!("uid {uid}"),
+            None => key.client.ip().to_string(),
+        };
+        let facts = FlowFacts {
+            server: key.server.ip(),
+            server_port: key.server.port(),
+            l7: found.l7,
+            host,
+            named_by_handshake: found.host.is_some() && found.host_source != Some(HostSource::Dns),
+            http_method: found.http_method.as_deref(),
+            party,
+            uid: self.owner.as_ref().map(|o| o.uid),
+            ts: self.meter.first_seen,
+        };
+        let ip = Judge::ip_facts(key.server.ip());
+        verdicts.extend(judge.judge_flow(&facts, &ip));
+        let record = self.record(found, &verdicts, &ip);
+        let alerts: Vec<AlertRecord> = verdicts.into_iter().map(|verdict| alert_record(&record, verdict)).collect();
         sink.flow_ended(record, alerts);
+    }
+}
+
+/// The alert for a verdict on a flow, dated at the flow's start.
+fn alert_record(flow: &FlowRecord, verdict: Verdict) -> AlertRecord {
+    let finding = verdict.finding;
+    AlertRecord {
+        identifier: verdict.identifier,
+        encoding: verdict.encoding,
+        owner: finding.owner,
+        ..AlertRecord::about(flow, finding.kind, finding.severity, finding.evidence)
     }
 }

@@ -3,17 +3,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use phonehome_packet::{TcpSegment, Timestamp, Transport};
-
-use crate::record::Proto;
-
-/// A flow's identity, oriented: `client` opened it (or is taken to have), `server` answered.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct FlowKey {
-    pub proto: Proto,
-    pub client: SocketAddr,
-    pub server: SocketAddr,
-}
+use phonehome_model::{FlowKey, Proto, TcpState, Timestamp};
+use phonehome_packet::{TcpSegment, Transport};
 
 /// The unordered 5-tuple both directions of a flow share; the flow table's key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -58,19 +49,18 @@ pub struct TcpProgress {
 }
 
 impl TcpProgress {
-    /// Every value of [`TcpProgress::label`] (the `tcp_state` column), e.g. to read stored records back.
-    pub const LABELS: [&'static str; 7] =
-        ["reset", "closed", "half_closed", "midstream", "established", "syn_sent", "unknown"];
-
-    pub fn label(&self) -> &'static str {
+    /// The `tcp_state` column.
+    pub fn state(&self) -> TcpState {
         match self {
-            TcpProgress { rst: true, .. } => "reset",
-            TcpProgress { fin_from_client: true, fin_from_server: true, .. } => "closed",
-            TcpProgress { fin_from_client: true, .. } | TcpProgress { fin_from_server: true, .. } => "half_closed",
-            TcpProgress { midstream: true, .. } => "midstream",
-            TcpProgress { syn_ack: true, .. } => "established",
-            TcpProgress { syn: true, .. } => "syn_sent",
-            _ => "unknown",
+            TcpProgress { rst: true, .. } => TcpState::Reset,
+            TcpProgress { fin_from_client: true, fin_from_server: true, .. } => TcpState::Closed,
+            TcpProgress { fin_from_client: true, .. } | TcpProgress { fin_from_server: true, .. } => {
+                TcpState::HalfClosed
+            }
+            TcpProgress { midstream: true, .. } => TcpState::Midstream,
+            TcpProgress { syn_ack: true, .. } => TcpState::Established,
+            TcpProgress { syn: true, .. } => TcpState::SynSent,
+            _ => TcpState::Unknown,
         }
     }
 
@@ -245,15 +235,15 @@ mod tests {
         let mut progress = TcpProgress::default();
         let seg = |flags| TcpSegment { src_port: 1, dst_port: 2, seq: 0, ack: 0, flags, window: 0, payload: b"" };
         progress.update(&seg(TcpFlags { syn: true, ..TcpFlags::default() }), Direction::ToServer);
-        assert_eq!(progress.label(), "syn_sent");
+        assert_eq!(progress.state(), TcpState::SynSent);
         progress.update(&seg(TcpFlags { syn: true, ack: true, ..TcpFlags::default() }), Direction::ToClient);
-        assert_eq!(progress.label(), "established");
+        assert_eq!(progress.state(), TcpState::Established);
         progress.update(&seg(TcpFlags { fin: true, ack: true, ..TcpFlags::default() }), Direction::ToServer);
-        assert_eq!(progress.label(), "half_closed");
+        assert_eq!(progress.state(), TcpState::HalfClosed);
         assert!(!progress.finished());
         progress.update(&seg(TcpFlags { fin: true, ack: true, ..TcpFlags::default() }), Direction::ToClient);
-        assert_eq!(progress.label(), "closed");
+        assert_eq!(progress.state(), TcpState::Closed);
         assert!(progress.finished());
-        assert!(TcpProgress::LABELS.contains(&TcpProgress::default().label()));
+        assert_eq!(TcpProgress::default().state(), TcpState::Unknown);
     }
 }

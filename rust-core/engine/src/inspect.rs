@@ -10,7 +10,7 @@ use phonehome_dns::NameCache;
 use phonehome_http::RequestParse;
 use phonehome_tls::HelloParse;
 
-use crate::record::{HostSource, L7};
+use phonehome_model::{HostSource, L7};
 
 /// What inspection found in a flow.
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -8,9 +8,9 @@ use std::net::IpAddr;
 use phonehome_intel::{AlertKind, Destination, Finding, Intel, Severity};
 use phonehome_leak::{DetectorConfig, Identifiers, LeakDetector};
 
-use phonehome_packet::Timestamp;
+use phonehome_model::Timestamp;
 
-use crate::record::L7;
+use phonehome_model::L7;
 
 /// Distinct (app, destination) pairs remembered in memory for first-contact alerts; past it the set starts over.
 const MAX_REMEMBERED_DESTINATIONS: usize = 100_000;

@@ -1,5 +1,5 @@
 //! phonehome's engine: packets → flows → inspection → records. It knows nothing of Android, Linux or the CLI:
-//! capture analysis feeds it frames from files, the live engine feeds it the packets crossing the tun.
+//! capture analysis feeds it frames from files, the live monitor feeds it the packets the stack decoded.
 
 pub mod analyzer;
 pub mod flow;
@@ -9,7 +9,8 @@ pub mod record;
 pub mod stream;
 
 pub use analyzer::{Analyzer, AnalyzerConfig, AnalyzerStats, FlowSink, Owner};
-pub use flow::{Direction, FlowKey, Timeouts};
+pub use flow::{Direction, Timeouts};
 pub use judge::Judge;
-pub use phonehome_packet::{LinkType, Timestamp};
-pub use record::{AlertRecord, CsvWriter, FlowRecord, HostSource, Proto, COLUMNS, CONTRACT_COLUMNS, L7};
+pub use phonehome_model::{AlertRecord, FlowKey, FlowRecord, HostSource, Proto, Timestamp, L7};
+pub use phonehome_packet::LinkType;
+pub use record::{CsvWriter, COLUMNS, CONTRACT_COLUMNS};

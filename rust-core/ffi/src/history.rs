@@ -1,17 +1,17 @@
 //! The history store for the app's views: what every run recorded, readable with the VPN off.
 //!
-//! A [`HistoryReader`] opens the engine's SQLite history read-only (WAL: it reads while a running engine
-//! writes). Every list is paged or capped, so no query holds an unbounded result.
+//! A [`HistoryReader`] opens the monitor's SQLite history read-only (WAL: it reads while a running monitor
+//! writes). It returns the store's own records (`org.phonehome.store`, `org.phonehome.model`); every list is
+//! paged or capped, so no query holds an unbounded result. Who owns a network or a domain comes from the owner
+//! tables the process shares (no knowledge base is built to read).
 use std::io::BufWriter;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use phonehome_intel::{Intel, IntelConfig};
+use phonehome_model::{AlertRecord, Company};
+use phonehome_report::Report;
 use phonehome_store::{
-    parse_timestamp_micros, AppSummary, Cursor, DestinationSummary, Filter, History, StoreError, StoredAlert,
-    StoredFlow, Tuple,
+    AppSummary, Cursor, DestinationSummary, Filter, History, StoreError, StoredAlert, StoredFlow, TimelineBucket,
 };
-
-use crate::records::{Alert, Flow, Severity};
 
 /// Most records one page returns, whatever the caller asks.
 const MAX_PAGE: u32 = 500;
@@ -34,10 +34,10 @@ pub enum HistoryError {
     /// The history was written by a newer phonehome.
     #[error("the history has schema version {found}, newer than the {known} this build knows")]
     TooNew { found: i64, known: i64 },
-    /// A query failed after the history opened.
+    /// A query or an export failed after the history opened.
     #[error("reading the history failed: {reason}")]
     Query { reason: String },
-    /// An argument that cannot be right (a timestamp that does not parse).
+    /// An argument that cannot be right (a file descriptor that is not open).
     #[error("invalid argument: {reason}")]
     Argument { reason: String },
 }
@@ -54,158 +54,37 @@ fn describe(error: &StoreError) -> String {
     text
 }
 
-impl From<StoreError> for HistoryError {
-    fn from(error: StoreError) -> Self {
-        match error {
-            StoreError::TooNew { found, known } => HistoryError::TooNew { found, known },
-            error => HistoryError::Query { reason: describe(&error) },
-        }
+/// A store error after the history opened.
+fn query_error(error: StoreError) -> HistoryError {
+    match error {
+        StoreError::TooNew { found, known } => HistoryError::TooNew { found, known },
+        error => HistoryError::Query { reason: describe(&error) },
     }
-}
-
-/// Where a newest-first page ended; pass it back for the next, older page.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, uniffi::Record)]
-pub struct HistoryCursor {
-    /// Start of the last item shown, microseconds since the epoch.
-    pub ts_us: i64,
-    /// Row id of the last item shown.
-    pub id: i64,
 }
 
 /// Which page of a newest-first list to read.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct PageRequest {
-    /// One app's records ([`AppHistory::key`]), or every app's.
+    /// One app's records ([`AppSummary::app_key`]), or every app's.
     pub app_key: Option<String>,
-    /// Items strictly older than this; `None`: the newest.
-    pub before: Option<HistoryCursor>,
+    /// Items strictly older than this (the cursor of the last item shown); `None`: the newest.
+    pub before: Option<Cursor>,
     /// Items wanted (at most 500).
     pub limit: u32,
-}
-
-/// One stored flow in a list.
-#[derive(Clone, Debug, PartialEq, uniffi::Record)]
-pub struct FlowItem {
-    /// Row id: opens the flow with [`HistoryReader::flow`].
-    pub id: i64,
-    /// Start, microseconds since the epoch.
-    pub ts_us: i64,
-    pub flow: Flow,
-}
-
-/// One stored alert in a list.
-#[derive(Clone, Debug, PartialEq, uniffi::Record)]
-pub struct AlertItem {
-    pub id: i64,
-    /// When it was raised, microseconds since the epoch.
-    pub ts_us: i64,
-    pub alert: Alert,
-}
-
-/// A company and its home country (not the server's).
-#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
-pub struct Company {
-    pub name: String,
-    /// ISO 3166-1 alpha-2.
-    pub country: String,
 }
 
 /// One flow with everything known about it.
 #[derive(Clone, Debug, PartialEq, uniffi::Record)]
 pub struct FlowDetail {
-    /// The flow; `None` when only its alert is kept (the flow had not finished, or retention removed it).
-    pub flow: Option<FlowItem>,
-    /// DNS names: the questions of a DNS flow, else the name its server's address was resolved from.
-    pub dns_names: Vec<String>,
-    /// Evidence lines of the findings about it.
-    pub evidence: Vec<String>,
+    /// The flow with its evidence; `None` when only its alerts are kept (the flow had not finished, or retention
+    /// removed it).
+    pub flow: Option<StoredFlow>,
     /// Its alerts, oldest first (at most 100).
-    pub alerts: Vec<Alert>,
+    pub alerts: Vec<AlertRecord>,
     /// Owner of the server's network (ASN).
     pub network_owner: Option<Company>,
     /// Owner of the host name's registrable domain.
     pub domain_owner: Option<Company>,
-}
-
-/// The connection and time of an alert, to find the flow it is about.
-#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
-pub struct AlertKey {
-    pub proto: String,
-    pub src_ip: String,
-    pub src_port: u16,
-    pub dst_ip: String,
-    pub dst_port: u16,
-    /// The alert's timestamp as the record writes it (ISO 8601).
-    pub ts: String,
-}
-
-/// One app's totals over the whole history.
-#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
-pub struct AppHistory {
-    /// What the history files the app under (`uid:10123`, `app:name`, `unknown`): the `app_key` of queries.
-    pub key: String,
-    pub uid: Option<u32>,
-    pub app: Option<String>,
-    pub flows: u64,
-    pub bytes_out: u64,
-    pub bytes_in: u64,
-    pub alerts: u64,
-    /// The highest severity among its flows and alerts.
-    pub worst: Option<Severity>,
-    /// Distinct destinations (host names, else addresses).
-    pub destinations: u64,
-    /// Distinct server countries, sorted.
-    pub countries: Vec<String>,
-    /// First and latest activity, microseconds since the epoch.
-    pub first_us: i64,
-    pub last_us: i64,
-}
-
-impl From<AppSummary> for AppHistory {
-    fn from(app: AppSummary) -> Self {
-        AppHistory {
-            key: app.app_key,
-            uid: app.uid,
-            app: app.app,
-            flows: app.flows,
-            bytes_out: app.bytes_out,
-            bytes_in: app.bytes_in,
-            alerts: app.alerts,
-            worst: app.max_severity.map(Severity::from),
-            destinations: app.destinations,
-            countries: app.countries,
-            first_us: app.first_us,
-            last_us: app.last_us,
-        }
-    }
-}
-
-/// One destination of an app, with the three jurisdictions: server country, network owner, domain owner.
-#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
-pub struct DestinationItem {
-    /// Host name, else address.
-    pub destination: String,
-    pub flows: u64,
-    pub bytes: u64,
-    /// Server country (geolocation of its latest address).
-    pub country: Option<String>,
-    pub asn: Option<u32>,
-    pub as_org: Option<String>,
-    pub network_owner: Option<Company>,
-    pub domain_owner: Option<Company>,
-    /// First and latest contact, microseconds since the epoch.
-    pub first_us: i64,
-    pub last_us: i64,
-}
-
-/// An app's flows, bytes and alerts in one time bucket.
-#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
-pub struct TimelinePoint {
-    /// Bucket index from the requested start.
-    pub bucket: u32,
-    pub flows: u64,
-    pub bytes: u64,
-    pub alerts: u64,
 }
 
 /// The first and last moment the history covers, microseconds since the epoch.
@@ -215,17 +94,15 @@ pub struct TimeSpan {
     pub end_us: i64,
 }
 
-/// A read-only view of the history file, independent of any running engine.
+/// A read-only view of the history file, independent of any running monitor.
 #[derive(uniffi::Object)]
 pub struct HistoryReader {
     history: Mutex<History>,
-    /// Only its built-in owner tables are used: who owns a network or a domain.
-    intel: Intel,
 }
 
 #[uniffi::export]
 impl HistoryReader {
-    /// Opens the history at `path` (the engine's `EngineConfig.history_path`) for reading.
+    /// Opens the history at `path` (the monitor's `MonitorConfig.history_path`) for reading.
     #[uniffi::constructor]
     pub fn open(path: String) -> Result<Arc<HistoryReader>, HistoryError> {
         let unreadable = |error: StoreError| HistoryError::Unreadable { path: path.clone(), reason: describe(&error) };
@@ -237,73 +114,59 @@ impl HistoryReader {
         };
         // SQLite reads lazily: touch the tables now so a foreign or damaged file fails here, not in a view.
         history.time_span().map_err(unreadable)?;
-        Ok(Arc::new(HistoryReader { history: Mutex::new(history), intel: Intel::new(IntelConfig::default()) }))
+        Ok(Arc::new(HistoryReader { history: Mutex::new(history) }))
     }
 
     /// Every app's lifetime totals, most severe first, then by bytes.
-    pub fn apps(&self) -> Result<Vec<AppHistory>, HistoryError> {
-        let mut apps: Vec<AppHistory> = self.lock().apps()?.into_iter().map(AppHistory::from).collect();
-        let traffic = |app: &AppHistory| app.bytes_out.saturating_add(app.bytes_in);
-        apps.sort_by(|a, b| b.worst.cmp(&a.worst).then(traffic(b).cmp(&traffic(a))).then(a.key.cmp(&b.key)));
+    pub fn apps(&self) -> Result<Vec<AppSummary>, HistoryError> {
+        let mut apps = self.lock().apps().map_err(query_error)?;
+        let traffic = |app: &AppSummary| app.bytes_out.saturating_add(app.bytes_in);
+        apps.sort_by(|a, b| {
+            b.max_severity.cmp(&a.max_severity).then(traffic(b).cmp(&traffic(a))).then(a.app_key.cmp(&b.app_key))
+        });
         apps.truncate(MAX_APPS);
         Ok(apps)
     }
 
     /// A page of flows, newest first.
-    pub fn flows(&self, page: PageRequest) -> Result<Vec<FlowItem>, HistoryError> {
-        let (app_key, before, limit) = page_arguments(&page);
-        Ok(self.lock().flows_page(app_key, before, limit)?.iter().map(flow_item).collect())
+    pub fn flows(&self, page: PageRequest) -> Result<Vec<StoredFlow>, HistoryError> {
+        let limit = page.limit.min(MAX_PAGE);
+        self.lock().flows_page(page.app_key.as_deref(), page.before, limit).map_err(query_error)
     }
 
     /// A page of alerts, newest first.
-    pub fn alerts(&self, page: PageRequest) -> Result<Vec<AlertItem>, HistoryError> {
-        let (app_key, before, limit) = page_arguments(&page);
-        let items = self.lock().alerts_page(app_key, before, limit)?.into_iter().map(|stored| AlertItem {
-            id: stored.id,
-            ts_us: stored.ts_us,
-            alert: Alert::from(&stored.record),
-        });
-        Ok(items.collect())
+    pub fn alerts(&self, page: PageRequest) -> Result<Vec<StoredAlert>, HistoryError> {
+        let limit = page.limit.min(MAX_PAGE);
+        self.lock().alerts_page(page.app_key.as_deref(), page.before, limit).map_err(query_error)
     }
 
     /// The flow kept under `id` with its evidence, alerts and owners; `None` once retention removed it.
     pub fn flow(&self, id: i64) -> Result<Option<FlowDetail>, HistoryError> {
         let history = self.lock();
-        let Some(stored) = history.flow(id)? else { return Ok(None) };
-        Ok(Some(self.detail(&history, stored)?))
+        let Some(stored) = history.flow(id).map_err(query_error)? else { return Ok(None) };
+        Ok(Some(detail(&history, stored)?))
     }
 
     /// The flow an alert is about, or the alert alone while its flow is not kept (still open, or removed).
-    pub fn flow_of_alert(&self, key: AlertKey) -> Result<FlowDetail, HistoryError> {
-        let at_us = parse_timestamp_micros(&key.ts)
-            .ok_or_else(|| HistoryError::Argument { reason: format!("alert time {:?}", key.ts) })?;
-        let tuple = Tuple {
-            proto: &key.proto,
-            src_ip: &key.src_ip,
-            src_port: key.src_port,
-            dst_ip: &key.dst_ip,
-            dst_port: key.dst_port,
-        };
+    pub fn flow_of_alert(&self, alert: AlertRecord) -> Result<FlowDetail, HistoryError> {
+        let key = alert.key();
         let history = self.lock();
-        if let Some(stored) = history.flow_at(tuple, at_us)? {
-            return self.detail(&history, stored);
+        if let Some(stored) = history.flow_at(&key, alert.ts).map_err(query_error)? {
+            return detail(&history, stored);
         }
-        let alerts = history.alerts_of(tuple, at_us, at_us, MAX_FLOW_ALERTS)?;
+        let alerts = history.alerts_of(&key, alert.ts, alert.ts, MAX_FLOW_ALERTS).map_err(query_error)?;
         let first = alerts.first().map(|stored| &stored.record);
         Ok(FlowDetail {
             flow: None,
-            dns_names: Vec::new(),
-            evidence: Vec::new(),
-            network_owner: first.and_then(|alert| self.network_owner(alert.asn, alert.as_org.as_deref())),
-            domain_owner: first.and_then(|alert| alert.host.as_deref()).and_then(|host| self.domain_owner(host)),
-            alerts: alerts.iter().map(|stored| Alert::from(&stored.record)).collect(),
+            network_owner: first.and_then(|alert| network_owner(alert.asn, alert.as_org.as_deref())),
+            domain_owner: first.and_then(|alert| alert.host.as_deref()).and_then(domain_owner),
+            alerts: alerts.into_iter().map(|stored| stored.record).collect(),
         })
     }
 
-    /// An app's destinations with the most bytes (at most `limit`, itself at most 1000).
-    pub fn destinations(&self, app_key: String, limit: u32) -> Result<Vec<DestinationItem>, HistoryError> {
-        let destinations = self.lock().top_destinations(&app_key, limit.min(MAX_DESTINATIONS))?;
-        Ok(destinations.into_iter().map(|destination| self.destination_item(destination)).collect())
+    /// An app's destinations with the most bytes (at most `limit`, itself at most 1000), with their owners.
+    pub fn destinations(&self, app_key: String, limit: u32) -> Result<Vec<DestinationSummary>, HistoryError> {
+        self.lock().top_destinations(&app_key, limit.min(MAX_DESTINATIONS)).map_err(query_error)
     }
 
     /// An app's activity in `buckets` (at most 1000) buckets of `bucket_us` from `start_us`; empty ones left out.
@@ -313,30 +176,42 @@ impl HistoryReader {
         start_us: i64,
         bucket_us: i64,
         buckets: u32,
-    ) -> Result<Vec<TimelinePoint>, HistoryError> {
-        let rows = self.lock().app_timeline(&app_key, start_us, bucket_us, buckets.min(MAX_BUCKETS))?;
-        Ok(rows
-            .into_iter()
-            .map(|row| TimelinePoint { bucket: row.bucket, flows: row.flows, bytes: row.bytes, alerts: row.alerts })
-            .collect())
+    ) -> Result<Vec<TimelineBucket>, HistoryError> {
+        self.lock().app_timeline(&app_key, start_us, bucket_us, buckets.min(MAX_BUCKETS)).map_err(query_error)
     }
 
     /// The span of the kept flows and alerts; `None` while the history is empty.
     pub fn time_span(&self) -> Result<Option<TimeSpan>, HistoryError> {
-        Ok(self.lock().time_span()?.map(|(start_us, end_us)| TimeSpan { start_us, end_us }))
+        let span = self.lock().time_span().map_err(query_error)?;
+        Ok(span.map(|(start_us, end_us)| TimeSpan { start_us, end_us }))
     }
 
     /// Writes every kept flow, oldest first, as RFC 4180 CSV (the columns of `phonehome analyze --csv`) to
     /// `fd` (borrowed: the caller closes it); returns the rows.
     pub fn export_flows_csv(&self, fd: i32) -> Result<u64, HistoryError> {
         let out = export_target(fd)?;
-        Ok(self.lock().export_csv(&Filter::default(), BufWriter::new(out))?)
+        self.lock().export_csv(&Filter::default(), BufWriter::new(out)).map_err(query_error)
     }
 
     /// Writes every kept alert, oldest first, as JSON lines to `fd` (borrowed); returns the lines.
     pub fn export_alerts_jsonl(&self, fd: i32) -> Result<u64, HistoryError> {
         let out = export_target(fd)?;
-        Ok(self.lock().export_jsonl(&Filter::default(), BufWriter::new(out))?)
+        self.lock().export_jsonl(&Filter::default(), BufWriter::new(out)).map_err(query_error)
+    }
+
+    /// Writes every kept packet (histories recorded with `keep_packets`), oldest first, as pcapng with each
+    /// packet's app in its comment, to `fd` (borrowed); returns the packets.
+    pub fn export_packets_pcapng(&self, fd: i32) -> Result<u64, HistoryError> {
+        let out = export_target(fd)?;
+        self.lock().export_pcapng(&Filter::default(), BufWriter::new(out)).map_err(query_error)
+    }
+
+    /// Writes the report (per-app summary, timelines, countries and networks) as one self-contained HTML page
+    /// to `fd` (borrowed), as `phonehome report --html` does.
+    pub fn export_report_html(&self, fd: i32) -> Result<(), HistoryError> {
+        let out = export_target(fd)?;
+        let report = Report::build(&self.lock()).map_err(query_error)?;
+        report.write_html(BufWriter::new(out)).map_err(|error| query_error(StoreError::Io(error)))
     }
 }
 
@@ -349,103 +224,58 @@ impl HistoryReader {
         // Queries leave no state behind: a panic in another one cannot leave the connection half-used.
         self.history.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
-
-    fn detail(&self, history: &History, stored: StoredFlow) -> Result<FlowDetail, HistoryError> {
-        let record = &stored.record;
-        let (proto, src_ip, dst_ip) = (record.proto.as_str(), record.src_ip.to_string(), record.dst_ip.to_string());
-        let tuple =
-            Tuple { proto, src_ip: &src_ip, src_port: record.src_port, dst_ip: &dst_ip, dst_port: record.dst_port };
-        let alerts = history.alerts_of(tuple, stored.ts_us, stored.last_us, MAX_FLOW_ALERTS)?;
-        Ok(FlowDetail {
-            network_owner: self.network_owner(record.asn, record.as_org.as_deref()),
-            domain_owner: record.host.as_deref().and_then(|host| self.domain_owner(host)),
-            alerts: alerts.iter().map(|alert: &StoredAlert| Alert::from(&alert.record)).collect(),
-            flow: Some(flow_item(&stored)),
-            dns_names: record
-                .dns_names
-                .as_deref()
-                .map_or_else(Vec::new, |names| names.split(';').map(str::to_owned).collect()),
-            evidence: stored.extras.evidence,
-        })
-    }
-
-    fn destination_item(&self, destination: DestinationSummary) -> DestinationItem {
-        DestinationItem {
-            network_owner: self.network_owner(destination.asn, destination.as_org.as_deref()),
-            domain_owner: self.domain_owner(&destination.destination),
-            destination: destination.destination,
-            flows: destination.flows,
-            bytes: destination.bytes,
-            country: destination.country,
-            asn: destination.asn,
-            as_org: destination.as_org,
-            first_us: destination.first_us,
-            last_us: destination.last_us,
-        }
-    }
-
-    fn network_owner(&self, asn: Option<u32>, as_org: Option<&str>) -> Option<Company> {
-        self.intel.network_owner(asn, as_org).map(company)
-    }
-
-    fn domain_owner(&self, host: &str) -> Option<Company> {
-        self.intel.domain_owner(host).map(company)
-    }
 }
 
-fn company(owner: phonehome_intel::Owner) -> Company {
-    Company { name: owner.company.to_owned(), country: owner.country.to_owned() }
+/// A kept flow with its alerts and owners.
+fn detail(history: &History, stored: StoredFlow) -> Result<FlowDetail, HistoryError> {
+    let record = &stored.record;
+    let alerts =
+        history.alerts_of(&record.key(), record.first_seen, record.last_seen, MAX_FLOW_ALERTS).map_err(query_error)?;
+    Ok(FlowDetail {
+        network_owner: network_owner(record.asn, record.as_org.as_deref()),
+        domain_owner: record.host.as_deref().and_then(domain_owner),
+        alerts: alerts.into_iter().map(|alert| alert.record).collect(),
+        flow: Some(stored),
+    })
 }
 
-fn flow_item(stored: &StoredFlow) -> FlowItem {
-    FlowItem { id: stored.id, ts_us: stored.ts_us, flow: Flow::from(&stored.record) }
+fn network_owner(asn: Option<u32>, as_org: Option<&str>) -> Option<Company> {
+    phonehome_intel::network_owner(asn, as_org).map(Company::from)
 }
 
-fn page_arguments(page: &PageRequest) -> (Option<&str>, Option<Cursor>, u32) {
-    let before = page.before.map(|cursor| Cursor { ts_us: cursor.ts_us, id: cursor.id });
-    (page.app_key.as_deref(), before, page.limit.min(MAX_PAGE))
+fn domain_owner(host: &str) -> Option<Company> {
+    phonehome_intel::domain_owner(host).map(Company::from)
 }
 
 #[cfg(test)]
 mod tests {
-    use phonehome_engine::record::AlertRecord;
-    use phonehome_engine::FlowRecord;
-    use phonehome_intel::Severity as IntelSeverity;
-    use phonehome_store::{format_micros, FlowExtras, Store, StoreConfig};
+    use phonehome_model::fixtures::{self, at, T0};
+    use phonehome_model::{AlertKind, FlowRecord, Severity};
+    use phonehome_store::{Store, StoreConfig};
     use proptest::prelude::*;
 
     use super::*;
 
-    /// 2026-11-21T12:00:00Z.
-    const T0: i64 = 1_795_262_400_000_000;
     const SECOND: i64 = 1_000_000;
 
-    fn flow(uid: u32, host: &str, src_port: u16, start_s: i64, bytes: u64) -> FlowRecord {
-        FlowRecord {
-            first_seen: format_micros(T0 + start_s * SECOND),
-            last_seen: format_micros(T0 + (start_s + 2) * SECOND),
-            src_port,
-            host: Some(host.to_owned()),
-            as_org: Some("CHINANET-BACKBONE".into()),
-            bytes_in: bytes,
-            ..crate::tests::flow(Some(uid), &format!("app{uid}"), bytes, None)
-        }
+    /// An HTTP flow of `uid` to a Chinese carrier's address, `bytes` each way, 2 s from `start_s` after T0.
+    fn flow(uid: u32, host: &str, src_port: u16, start_s: u64, bytes: u64) -> FlowRecord {
+        FlowRecord { bytes_out: bytes, bytes_in: bytes, ..fixtures::http_flow(uid, host, src_port, start_s) }
     }
 
-    fn leak(on: &FlowRecord, at_s: i64) -> AlertRecord {
-        AlertRecord { ts: format_micros(T0 + at_s * SECOND), ..crate::tests::alert(on, IntelSeverity::High) }
+    fn leak(on: &FlowRecord, at_s: u64) -> AlertRecord {
+        AlertRecord { ts: at(at_s), ..fixtures::alert(on, AlertKind::IdentifierLeak, "imei=35…01 in the URL") }
     }
 
     /// uid 1: a small flow that leaks; uid 2: three big flows, no alert; uid 3: only an alert, its flow still open.
     fn write(path: &std::path::Path) -> (FlowRecord, AlertRecord, AlertRecord) {
         let store = Store::open(path, StoreConfig::default()).expect("store");
         let mut sink = store.sink().expect("sink");
-        let leaky = FlowRecord { dns_names: Some("zzhc.vnet.cn".into()), ..flow(1, "zzhc.vnet.cn", 40_000, 0, 10) };
+        let leaky = FlowRecord { dns_names: vec!["zzhc.vnet.cn".into()], ..flow(1, "zzhc.vnet.cn", 40_000, 0, 10) };
         let leak_alert = leak(&leaky, 1);
-        let evidence = FlowExtras { evidence: vec!["imei in path".into()] };
-        sink.record_flow(leaky.clone(), evidence);
+        sink.record_flow(leaky.clone(), &["imei in path".into()]);
         for i in 0..3 {
-            sink.record_flow(flow(2, "api.example", 41_000 + i, i64::from(i) * 10, 5_000), FlowExtras::default());
+            sink.record_flow(flow(2, "api.example", 41_000 + i, u64::from(i) * 10, 5_000), &[]);
         }
         let open_flow = flow(3, "tracking.intl.miui.com", 42_000, 50, 1);
         let lone_alert = leak(&open_flow, 51);
@@ -457,19 +287,8 @@ mod tests {
         (leaky, leak_alert, lone_alert)
     }
 
-    fn page(app_key: Option<&str>, before: Option<HistoryCursor>, limit: u32) -> PageRequest {
+    fn page(app_key: Option<&str>, before: Option<Cursor>, limit: u32) -> PageRequest {
         PageRequest { app_key: app_key.map(str::to_owned), before, limit }
-    }
-
-    fn key_of(alert: &AlertRecord) -> AlertKey {
-        AlertKey {
-            proto: alert.proto.as_str().to_owned(),
-            src_ip: alert.src_ip.to_string(),
-            src_port: alert.src_port,
-            dst_ip: alert.dst_ip.to_string(),
-            dst_port: alert.dst_port,
-            ts: alert.ts.clone(),
-        }
     }
 
     #[test]
@@ -480,42 +299,34 @@ mod tests {
         let reader = HistoryReader::open(path.display().to_string()).expect("open");
 
         let apps = reader.apps().expect("apps");
-        let order: Vec<(&str, Option<Severity>)> = apps.iter().map(|app| (app.key.as_str(), app.worst)).collect();
+        let order: Vec<(&str, Option<Severity>)> =
+            apps.iter().map(|app| (app.app_key.as_str(), app.max_severity)).collect();
         assert_eq!(order, [("uid:1", Some(Severity::High)), ("uid:3", Some(Severity::High)), ("uid:2", None)]);
         assert_eq!((apps[0].flows, apps[0].alerts, apps[0].countries.clone()), (1, 1, vec!["CN".to_owned()]));
 
         let newest = reader.flows(page(Some("uid:2"), None, 2)).expect("page 1");
-        let ports: Vec<u16> = newest.iter().map(|item| item.flow.src_port).collect();
+        let ports: Vec<u16> = newest.iter().map(|stored| stored.record.src_port).collect();
         assert_eq!(ports, [41_002, 41_001]);
-        let cursor = newest.last().map(|item| HistoryCursor { ts_us: item.ts_us, id: item.id });
-        let older = reader.flows(page(Some("uid:2"), cursor, 2)).expect("page 2");
-        assert_eq!(older.iter().map(|item| item.flow.src_port).collect::<Vec<_>>(), [41_000]);
+        let older = reader.flows(page(Some("uid:2"), newest.last().map(StoredFlow::cursor), 2)).expect("page 2");
+        assert_eq!(older.iter().map(|stored| stored.record.src_port).collect::<Vec<_>>(), [41_000]);
 
-        let item = reader.flows(page(Some("uid:1"), None, 10)).expect("uid 1").pop().expect("its flow");
-        assert_eq!(item.flow, Flow::from(&leaky));
-        let detail = reader.flow(item.id).expect("query").expect("kept");
-        assert_eq!(detail.flow.as_ref(), Some(&item));
-        assert_eq!(
-            (detail.dns_names.as_slice(), detail.evidence.as_slice()),
-            (&["zzhc.vnet.cn".to_owned()][..], &["imei in path".to_owned()][..])
-        );
-        assert_eq!(detail.alerts, [Alert::from(&leak_alert)]);
+        let stored = reader.flows(page(Some("uid:1"), None, 10)).expect("uid 1").pop().expect("its flow");
+        assert_eq!(stored.record, leaky, "the record as the engine wrote it, DNS names included");
+        let detail = reader.flow(stored.id).expect("query").expect("kept");
+        assert_eq!(detail.flow.as_ref(), Some(&stored));
+        assert_eq!(stored.evidence, ["imei in path"]);
+        assert_eq!(detail.alerts, std::slice::from_ref(&leak_alert));
         let telecom = Some(Company { name: "China Telecom".into(), country: "CN".into() });
         assert_eq!((&detail.network_owner, &detail.domain_owner), (&telecom, &telecom));
         assert_eq!(reader.flow(i64::MAX).expect("query"), None);
 
-        assert_eq!(reader.flow_of_alert(key_of(&leak_alert)).expect("detail"), detail);
-        let lone = reader.flow_of_alert(key_of(&lone_alert)).expect("lone");
-        assert_eq!((lone.flow, lone.alerts), (None, vec![Alert::from(&lone_alert)]));
+        assert_eq!(reader.flow_of_alert(leak_alert.clone()).expect("detail"), detail);
+        let lone = reader.flow_of_alert(lone_alert.clone()).expect("lone");
+        assert_eq!((lone.flow, lone.alerts), (None, vec![lone_alert.clone()]));
         assert_eq!(lone.domain_owner.map(|owner| owner.name), Some("Xiaomi".to_owned()));
-        let bad = AlertKey { ts: "yesterday".into(), ..key_of(&lone_alert) };
-        assert!(matches!(reader.flow_of_alert(bad), Err(HistoryError::Argument { .. })));
 
         let alerts = reader.alerts(page(None, None, 10)).expect("alerts");
-        assert_eq!(
-            alerts.iter().map(|item| item.alert.clone()).collect::<Vec<_>>(),
-            [Alert::from(&lone_alert), Alert::from(&leak_alert)]
-        );
+        assert_eq!(alerts.into_iter().map(|stored| stored.record).collect::<Vec<_>>(), [lone_alert, leak_alert]);
         assert_eq!(reader.alerts(page(Some("uid:2"), None, 10)).expect("none"), []);
 
         let destinations = reader.destinations("uid:3".into(), 10).expect("destinations");
@@ -528,22 +339,23 @@ mod tests {
         );
         assert_eq!(first.network_owner, telecom);
 
-        let points = reader.timeline("uid:2".into(), T0, 10 * SECOND, 2).expect("timeline");
-        assert_eq!(points, [0, 1].map(|bucket| TimelinePoint { bucket, flows: 1, bytes: 10_000, alerts: 0 }));
+        let points = reader.timeline("uid:2".into(), T0.as_micros_i64(), 10 * SECOND, 2).expect("timeline");
+        let shape: Vec<_> = points.iter().map(|b| (b.bucket, b.flows, b.bytes, b.alerts)).collect();
+        assert_eq!(shape, [(0, 1, 10_000, 0), (1, 1, 10_000, 0)]);
         let span = reader.time_span().expect("span").expect("not empty");
-        assert_eq!((span.start_us, span.end_us), (T0, T0 + 51 * SECOND), "the lone alert is the latest");
+        assert_eq!((span.start_us, span.end_us), (T0.as_micros_i64(), at(51).as_micros_i64()), "the lone alert last");
     }
 
     /// What an export writes into a fresh file, read back.
-    fn exported(export: impl FnOnce(i32) -> Result<u64, HistoryError>) -> (u64, String) {
+    fn exported<T>(export: impl FnOnce(i32) -> Result<T, HistoryError>) -> (T, Vec<u8>) {
         use std::io::{Read, Seek};
         use std::os::fd::AsRawFd;
         let mut file = tempfile::tempfile().expect("tempfile");
-        let rows = export(file.as_raw_fd()).expect("export");
-        let mut text = String::new();
+        let result = export(file.as_raw_fd()).expect("export");
+        let mut bytes = Vec::new();
         file.rewind().expect("rewind");
-        file.read_to_string(&mut text).expect("read");
-        (rows, text)
+        file.read_to_end(&mut bytes).expect("read");
+        (result, bytes)
     }
 
     #[test]
@@ -553,16 +365,25 @@ mod tests {
         let (leaky, leak_alert, _) = write(&path);
         let reader = HistoryReader::open(path.display().to_string()).expect("open");
         let (rows, csv) = exported(|fd| reader.export_flows_csv(fd));
+        let csv = String::from_utf8(csv).expect("utf-8");
         assert_eq!((rows, csv.lines().count()), (4, 5), "header and four flows:\n{csv}");
-        assert!(csv.starts_with(&phonehome_engine::record::COLUMNS.join(",")), "{csv}");
+        assert!(csv.starts_with(&phonehome_engine::COLUMNS.join(",")), "{csv}");
         assert!(
             csv.lines().nth(1).is_some_and(|line| line.contains(leaky.host.as_deref().unwrap_or("?"))),
             "oldest first"
         );
         let (lines, jsonl) = exported(|fd| reader.export_alerts_jsonl(fd));
+        let jsonl = String::from_utf8(jsonl).expect("utf-8");
         assert_eq!((lines, jsonl.lines().count()), (2, 2));
         assert!(jsonl.lines().next().is_some_and(|line| line.contains(&leak_alert.evidence)), "{jsonl}");
+        let ((), html) = exported(|fd| reader.export_report_html(fd));
+        let html = String::from_utf8(html).expect("utf-8");
+        assert!(html.starts_with("<!DOCTYPE html>") && html.contains("zzhc.vnet.cn"), "{html}");
+        let (packets, pcapng) = exported(|fd| reader.export_packets_pcapng(fd));
+        assert_eq!(packets, 0, "no packets kept in this history");
+        assert_eq!(pcapng.get(..4), Some(&[0x0a, 0x0d, 0x0d, 0x0a][..]), "a pcapng section header all the same");
         assert!(matches!(reader.export_flows_csv(-1), Err(HistoryError::Argument { .. })));
+        assert!(matches!(reader.export_report_html(-1), Err(HistoryError::Argument { .. })));
     }
 
     #[test]
@@ -573,13 +394,13 @@ mod tests {
         let mut sink = store.sink().expect("sink");
         for i in 0..(MAX_PAGE + 10) {
             let port = u16::try_from(i).expect("port");
-            sink.record_flow(flow(1, "api.example", port, i64::from(i), 1), FlowExtras::default());
+            sink.record_flow(flow(1, "api.example", port, u64::from(i), 1), &[]);
         }
         sink.flush().expect("flush");
         let reader = HistoryReader::open(path.display().to_string()).expect("open");
         assert_eq!(reader.flows(page(None, None, u32::MAX)).expect("page").len(), MAX_PAGE as usize);
         // 1000 half-second buckets reach the flow of second 499, not those after.
-        let points = reader.timeline("uid:1".into(), T0, SECOND / 2, u32::MAX).expect("timeline");
+        let points = reader.timeline("uid:1".into(), T0.as_micros_i64(), SECOND / 2, u32::MAX).expect("timeline");
         assert_eq!(points.len(), MAX_BUCKETS as usize / 2);
     }
 
@@ -591,7 +412,7 @@ mod tests {
         let reader = HistoryReader::open(path.display().to_string()).expect("open while the writer runs");
         assert_eq!(reader.time_span().expect("span"), None);
         let mut sink = store.sink().expect("sink");
-        sink.record_flow(flow(1, "api.example", 1, 0, 1), FlowExtras::default());
+        sink.record_flow(flow(1, "api.example", 1, 0, 1), &[]);
         sink.flush().expect("flush");
         assert_eq!(reader.flows(page(None, None, 10)).expect("page").len(), 1);
     }

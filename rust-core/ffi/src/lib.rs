@@ -1,43 +1,41 @@
 //! phonehome-ffi: the monitor behind a uniffi API, the only library the Android app links.
 //!
-//! The app starts one [`Engine`] with an [`EngineConfig`] and the tun fd of its `VpnService`, implements
-//! [`Protector`], [`OwnerLookup`] and [`EngineListener`] in Kotlin, queries flows, alerts, apps and stats,
-//! exports to file descriptors from the Storage Access Framework, and stops the engine. uniffi catches
-//! every panic of an exported call and raises it in Kotlin as an exception; none crosses the boundary.
+//! The app starts one [`Monitor`] with a [`MonitorConfig`] and the tun fd of its `VpnService`, implements
+//! [`Protector`], [`OwnerLookup`] and [`AlertListener`] in Kotlin, polls [`Monitor::live_view`] while a screen
+//! shows it, reads the history through [`HistoryReader`] (views and exports to file descriptors from the Storage
+//! Access Framework), and stops the monitor. The records are the model's own (`org.phonehome.model`) and the
+//! history's (`org.phonehome.store`): re-exported, not copied. uniffi catches every panic of an exported call and
+//! raises it in Kotlin as an exception; none crosses the boundary.
 use std::fs::File;
-use std::io::{BufWriter, Write};
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::{BorrowedFd, FromRawFd, OwnedFd};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use phonehome_engine::{AlertRecord, AnalyzerConfig, CsvWriter, FlowRecord, Timeouts};
-use phonehome_monitor::{BlockRules, Monitor, MonitorConfig, MonitorStats};
+use phonehome_engine::{AnalyzerConfig, Timeouts};
+use phonehome_monitor::BlockRules;
 use phonehome_stack::{Limits, ProcNetResolver, StackConfig};
 
 mod history;
 mod lists;
 mod logging;
 mod platform;
-mod records;
 
-pub use history::{
-    AlertItem, AlertKey, AppHistory, Company, DestinationItem, FlowDetail, FlowItem, HistoryCursor, HistoryError,
-    HistoryReader, PageRequest, TimeSpan, TimelinePoint,
-};
+pub use history::{FlowDetail, HistoryError, HistoryReader, PageRequest, TimeSpan};
 pub use lists::{inspect_list, max_list_bytes, ListFile, ListFileError, ListKind, ListSummary, MAX_LIST_BYTES};
 pub use logging::init_logging;
-pub use platform::{Connection, EngineListener, OwnerLookup, OwnerSource, PlatformError, Protector, Transport};
-pub use records::{Alert, AppTraffic, EngineStats, Flow, Severity};
+pub use phonehome_model::{AlertKind, AlertRecord, Company, FlowRecord, HostSource, Proto, Severity, TcpState, L7};
+pub use phonehome_store::{AppSummary, Cursor, DestinationSummary, StoredAlert, StoredFlow, TimelineBucket};
+pub use platform::{AlertListener, Connection, OwnerLookup, OwnerSource, PlatformError, Protector};
 
 uniffi::setup_scaffolding!();
 
-/// Everything the engine needs, in one record (one by-value argument: JNA's arm64 by-value bug).
+/// Everything the monitor needs, in one record (one by-value argument: JNA's arm64 by-value bug).
 #[derive(Clone, Debug, uniffi::Record)]
-pub struct EngineConfig {
+pub struct MonitorConfig {
     /// MTU of the tun, as given to `VpnService.Builder.setMtu`.
     pub mtu: u32,
-    /// The tun-side address whose port 53 the engine answers by forwarding to `upstream_dns`.
+    /// The tun-side address whose port 53 the monitor answers by forwarding to `upstream_dns`.
     pub virtual_dns: Option<String>,
     /// The resolver behind the virtual DNS address: an IP (port 53) or `ip:port` / `[ipv6]:port`.
     pub upstream_dns: String,
@@ -57,86 +55,120 @@ pub struct EngineConfig {
     pub keep_packets: bool,
     /// Apps (uids) whose new connections are refused.
     pub block_apps: Vec<u32>,
-    /// Domains (and their subdomains) whose servers are refused, by the DNS answers the engine saw.
+    /// Domains (and their subdomains) whose servers are refused, by the DNS answers the monitor saw.
     pub block_domains: Vec<String>,
     /// Countries (ISO 3166 alpha-2) whose servers are refused.
     pub block_countries: Vec<String>,
     /// Server networks (CIDR, or single addresses) that are refused.
     pub block_networks: Vec<String>,
-    /// Imported block lists, read by the engine at start; one that cannot be read is left out.
+    /// Imported tracker, malware, telemetry and custom lists, read at start: their hits raise alerts, they block
+    /// nothing (the `block_*` rules block). One that cannot be read is left out.
     #[uniffi(default)]
-    pub lists: Vec<ListFile>,
+    pub alert_lists: Vec<ListFile>,
 }
 
-/// Errors of the engine's API.
+/// Errors of the monitor's API.
 #[derive(Debug, thiserror::Error, uniffi::Error)]
-pub enum EngineError {
-    /// A field of [`EngineConfig`] or an argument cannot work.
+pub enum MonitorError {
+    /// A field of [`MonitorConfig`] or an argument cannot work.
     #[error("invalid configuration: {reason}")]
     Config { reason: String },
     /// The monitor could not start, or failed while stopping.
-    #[error("engine failure: {reason}")]
-    Engine { reason: String },
-    /// The engine was already stopped.
-    #[error("the engine is stopped")]
+    #[error("monitor failure: {reason}")]
+    Failed { reason: String },
+    /// The monitor was already stopped.
+    #[error("the monitor is stopped")]
     Stopped,
-    /// Writing an export failed.
-    #[error("export failed: {reason}")]
-    Export { reason: String },
 }
 
-impl From<phonehome_monitor::MonitorError> for EngineError {
-    fn from(error: phonehome_monitor::MonitorError) -> Self {
-        EngineError::Engine { reason: error.to_string() }
+impl MonitorError {
+    fn failed(error: phonehome_monitor::MonitorError) -> MonitorError {
+        MonitorError::Failed { reason: error.to_string() }
     }
 }
 
-impl From<std::io::Error> for EngineError {
-    fn from(error: std::io::Error) -> Self {
-        EngineError::Export { reason: error.to_string() }
+/// Counters of the monitor, for the dashboard and the notification.
+#[derive(Clone, Debug, Default, PartialEq, Eq, uniffi::Record)]
+pub struct MonitorStats {
+    pub packets_in: u64,
+    pub packets_out: u64,
+    pub packets_dropped: u64,
+    pub tcp_flows_open: u64,
+    pub datagram_flows_open: u64,
+    pub connect_failures: u64,
+    /// New flows refused by the blocking rules.
+    pub flows_blocked: u64,
+    pub flows_finished: u64,
+    pub alerts: u64,
+    /// Records the history store could not keep up with.
+    pub history_dropped: u64,
+    /// Why the history store stopped writing, if it did.
+    pub history_failure: Option<String>,
+}
+
+impl From<&phonehome_monitor::MonitorStats> for MonitorStats {
+    fn from(s: &phonehome_monitor::MonitorStats) -> Self {
+        MonitorStats {
+            packets_in: s.stack.packets_in,
+            packets_out: s.stack.packets_out,
+            packets_dropped: s.stack.packets_dropped,
+            tcp_flows_open: s.stack.tcp_flows,
+            datagram_flows_open: s.stack.datagram_flows,
+            connect_failures: s.stack.connect_failures,
+            flows_blocked: s.stack.flows_blocked,
+            flows_finished: s.flows_finished,
+            alerts: s.alerts,
+            history_dropped: s.store_dropped,
+            history_failure: s.store_failure.as_ref().map(|error| error.to_string()),
+        }
     }
 }
 
-impl From<csv::Error> for EngineError {
-    fn from(error: csv::Error) -> Self {
-        EngineError::Export { reason: error.to_string() }
+/// What is going on now: the flows still open (most recently active first, with their counters, app, host,
+/// country and the severity found so far) and the latest finished flows (newest first). Refreshed once a second;
+/// at most 200 and 100 of them.
+#[derive(Clone, Debug, Default, PartialEq, uniffi::Record)]
+pub struct LiveView {
+    pub ongoing: Vec<FlowRecord>,
+    pub finished: Vec<FlowRecord>,
+}
+
+impl From<phonehome_monitor::LiveView> for LiveView {
+    fn from(view: phonehome_monitor::LiveView) -> Self {
+        LiveView { ongoing: view.ongoing, finished: view.finished }
     }
 }
 
-/// The live engine: forwards and analyses the tun's traffic until [`Engine::stop`].
+/// The live monitor: forwards and analyses the tun's traffic until [`Monitor::stop`].
 #[derive(uniffi::Object)]
-pub struct Engine {
+pub struct Monitor {
     state: Mutex<State>,
     /// The tun-side DNS address, never chosen as its own upstream.
     virtual_dns: Option<IpAddr>,
 }
 
 enum State {
-    Running(Monitor),
-    /// What the monitor held when it stopped, so the views and exports still work.
+    Running(phonehome_monitor::Monitor),
+    /// What the monitor showed when it stopped.
     Stopped {
-        flows: Vec<FlowRecord>,
-        alerts: Vec<AlertRecord>,
+        live: LiveView,
         stats: MonitorStats,
     },
 }
 
-/// No cap: the monitor's rings are bounded already.
-const ALL: usize = usize::MAX;
-
 #[uniffi::export]
-impl Engine {
-    /// Starts the engine on `tun_fd`, whose ownership passes to the engine (`ParcelFileDescriptor.detachFd`).
+impl Monitor {
+    /// Starts the monitor on `tun_fd`, whose ownership passes to it (`ParcelFileDescriptor.detachFd`).
     #[uniffi::constructor]
     pub fn start(
-        config: EngineConfig,
+        config: MonitorConfig,
         tun_fd: i32,
         protector: Arc<dyn Protector>,
         owners: Arc<dyn OwnerLookup>,
-        listener: Arc<dyn EngineListener>,
-    ) -> Result<Arc<Engine>, EngineError> {
+        listener: Arc<dyn AlertListener>,
+    ) -> Result<Arc<Monitor>, MonitorError> {
         if tun_fd < 0 {
-            return Err(EngineError::Config { reason: format!("tun fd {tun_fd}") });
+            return Err(MonitorError::Config { reason: format!("tun fd {tun_fd}") });
         }
         // SAFETY: the caller hands over an open fd it no longer uses (documented contract of `tun_fd`). Taken
         // first, so that a rejected configuration still closes it (a tun nobody reads would cut the phone off).
@@ -147,7 +179,7 @@ impl Engine {
             OwnerSource::Platform => platform::Owners::Platform(Arc::clone(&owners)),
             OwnerSource::ProcNet => platform::Owners::ProcNet(ProcNetResolver::default()),
         };
-        let monitor = Monitor::start(
+        let monitor = phonehome_monitor::Monitor::start(
             monitor_config,
             tun,
             Box::new(platform::ForeignProtector(protector)),
@@ -155,40 +187,35 @@ impl Engine {
             Box::new(platform::ForeignNames(owners)),
             Box::new(platform::ForeignListener(listener)),
             None,
-        )?;
-        log::info!("engine started");
-        Ok(Arc::new(Engine { state: Mutex::new(State::Running(monitor)), virtual_dns }))
+        )
+        .map_err(MonitorError::failed)?;
+        log::info!("monitor started");
+        Ok(Arc::new(Monitor { state: Mutex::new(State::Running(monitor)), virtual_dns }))
     }
 
-    /// Whether the engine still forwards traffic.
+    /// Whether the monitor still forwards traffic.
     pub fn is_running(&self) -> bool {
         matches!(*self.lock(), State::Running(_))
     }
 
     /// Current counters (the final ones once stopped).
-    pub fn stats(&self) -> EngineStats {
+    pub fn stats(&self) -> MonitorStats {
         match &*self.lock() {
             State::Running(monitor) => (&monitor.stats()).into(),
-            State::Stopped { stats, .. } => stats.into(),
+            State::Stopped { stats, .. } => stats.clone(),
         }
     }
 
-    /// The latest `limit` finished flows, newest first.
-    pub fn recent_flows(&self, limit: u32) -> Vec<Flow> {
-        self.with_records(|flows, _| flows.iter().rev().take(to_usize(limit)).map(Flow::from).collect())
+    /// The ongoing and latest finished flows, as of the last second (the final ones once stopped): cheap, meant
+    /// to be polled every second while a screen shows them.
+    pub fn live_view(&self) -> LiveView {
+        match &*self.lock() {
+            State::Running(monitor) => monitor.live_view().into(),
+            State::Stopped { live, .. } => live.clone(),
+        }
     }
 
-    /// The latest `limit` alerts, newest first.
-    pub fn recent_alerts(&self, limit: u32) -> Vec<Alert> {
-        self.with_records(|_, alerts| alerts.iter().rev().take(to_usize(limit)).map(Alert::from).collect())
-    }
-
-    /// Recent traffic per app, most severe first, then by bytes.
-    pub fn apps(&self) -> Vec<AppTraffic> {
-        self.with_records(records::apps)
-    }
-
-    /// Replaces the blocking rules (as in [`EngineConfig`]) while running: new flows follow them at once,
+    /// Replaces the blocking rules (as in [`MonitorConfig`]) while running: new flows follow them at once,
     /// open ones go on.
     pub fn set_block_rules(
         &self,
@@ -196,12 +223,12 @@ impl Engine {
         domains: Vec<String>,
         countries: Vec<String>,
         networks: Vec<String>,
-    ) -> Result<(), EngineError> {
+    ) -> Result<(), MonitorError> {
         match &*self.lock() {
             State::Running(monitor) => monitor
                 .set_block_rules(&valid_rules(BlockRules { apps, domains, countries, networks }))
-                .map_err(|error| EngineError::Config { reason: error.to_string() }),
-            State::Stopped { .. } => Err(EngineError::Stopped),
+                .map_err(|error| MonitorError::Config { reason: error.to_string() }),
+            State::Stopped { .. } => Err(MonitorError::Stopped),
         }
     }
 
@@ -209,92 +236,51 @@ impl Engine {
     /// changed: `LinkProperties.getDnsServers()`), and returns the one chosen. Link-local and unspecified
     /// addresses and the virtual address itself are skipped; when none is usable the current resolver stays
     /// and the error says why. DNS flows already open keep their resolver.
-    pub fn set_upstream_dns(&self, servers: Vec<String>) -> Result<String, EngineError> {
+    pub fn set_upstream_dns(&self, servers: Vec<String>) -> Result<String, MonitorError> {
         match &*self.lock() {
             State::Running(monitor) => {
                 let virtual_dns = self.virtual_dns;
-                let chosen = usable_resolver(&servers, virtual_dns).ok_or_else(|| EngineError::Config {
+                let chosen = usable_resolver(&servers, virtual_dns).ok_or_else(|| MonitorError::Config {
                     reason: format!("no usable DNS server among {servers:?}; keeping {}", monitor.upstream_dns()),
                 })?;
                 monitor.set_upstream_dns(chosen);
                 Ok(chosen.to_string())
             }
-            State::Stopped { .. } => Err(EngineError::Stopped),
+            State::Stopped { .. } => Err(MonitorError::Stopped),
         }
     }
 
-    /// Writes the recent flows as RFC 4180 CSV to `fd` (borrowed: the caller closes it); returns the rows.
-    pub fn export_flows_csv(&self, fd: i32) -> Result<u64, EngineError> {
-        let out = borrow_file(fd)?;
-        self.with_records(|flows, _| {
-            let mut writer = CsvWriter::new(BufWriter::new(out))?;
-            for flow in flows {
-                writer.write(flow)?;
-            }
-            writer.finish()?.flush()?;
-            Ok(count(flows))
-        })
-    }
-
-    /// Writes the recent alerts as JSON lines to `fd` (borrowed: the caller closes it); returns the lines.
-    pub fn export_alerts_jsonl(&self, fd: i32) -> Result<u64, EngineError> {
-        let mut out = BufWriter::new(borrow_file(fd)?);
-        self.with_records(|_, alerts| {
-            for alert in alerts {
-                phonehome_engine::record::write_json_line(&mut out, alert)?;
-            }
-            out.flush()?;
-            Ok(count(alerts))
-        })
-    }
-
-    /// Stops forwarding, reports every open flow to the listener, and returns the final counters.
-    pub fn stop(&self) -> Result<EngineStats, EngineError> {
+    /// Stops forwarding, finishes every open flow (alerts reach the listener, flows the history), and returns
+    /// the final counters.
+    pub fn stop(&self) -> Result<MonitorStats, MonitorError> {
         let mut state = self.lock();
-        let stopped = State::Stopped { flows: Vec::new(), alerts: Vec::new(), stats: MonitorStats::default() };
+        let stopped = State::Stopped { live: LiveView::default(), stats: MonitorStats::default() };
         let monitor = match std::mem::replace(&mut *state, stopped) {
             State::Running(monitor) => monitor,
             already @ State::Stopped { .. } => {
                 *state = already;
-                return Err(EngineError::Stopped);
+                return Err(MonitorError::Stopped);
             }
         };
-        // Flows still open at stop reach the listener; the views keep what had finished before.
-        let (flows, alerts) = (monitor.recent_flows(ALL), monitor.recent_alerts(ALL));
-        let result = monitor.stop();
-        let stats = result.as_ref().map(MonitorStats::clone).unwrap_or_default();
-        *state = State::Stopped { flows, alerts, stats };
-        log::info!("engine stopped");
-        Ok((&result?).into())
+        let (stats, live) = monitor.stop().map_err(MonitorError::failed)?;
+        let stats = MonitorStats::from(&stats);
+        *state = State::Stopped { live: live.into(), stats: stats.clone() };
+        log::info!("monitor stopped");
+        Ok(stats)
     }
 }
 
-impl Engine {
+impl Monitor {
     fn lock(&self) -> MutexGuard<'_, State> {
         // The state is replaced whole: a panic elsewhere cannot leave it half-written.
         self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
-
-    fn with_records<T>(&self, f: impl FnOnce(&[FlowRecord], &[AlertRecord]) -> T) -> T {
-        match &*self.lock() {
-            State::Running(monitor) => f(&monitor.recent_flows(ALL), &monitor.recent_alerts(ALL)),
-            State::Stopped { flows, alerts, .. } => f(flows, alerts),
-        }
-    }
-}
-
-fn to_usize(n: u32) -> usize {
-    usize::try_from(n).unwrap_or(usize::MAX)
-}
-
-fn count<T>(items: &[T]) -> u64 {
-    u64::try_from(items.len()).unwrap_or(u64::MAX)
 }
 
 /// A file of our own on the caller's fd, so the caller may close its `ParcelFileDescriptor` independently.
-pub(crate) fn borrow_file(fd: i32) -> Result<File, EngineError> {
+pub(crate) fn borrow_file(fd: i32) -> std::io::Result<File> {
     if fd < 0 {
-        return Err(EngineError::Config { reason: format!("export fd {fd}") });
+        return Err(std::io::Error::other(format!("export fd {fd}")));
     }
     // SAFETY: the caller keeps `fd` open for the duration of this call (documented contract).
     let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
@@ -302,8 +288,8 @@ pub(crate) fn borrow_file(fd: i32) -> Result<File, EngineError> {
 }
 
 /// Translates the app's record into the monitor's configuration.
-fn monitor_config(config: &EngineConfig) -> Result<MonitorConfig, EngineError> {
-    let bad = |reason: String| EngineError::Config { reason };
+fn monitor_config(config: &MonitorConfig) -> Result<phonehome_monitor::MonitorConfig, MonitorError> {
+    let bad = |reason: String| MonitorError::Config { reason };
     let virtual_dns = config
         .virtual_dns
         .as_deref()
@@ -319,7 +305,7 @@ fn monitor_config(config: &EngineConfig) -> Result<MonitorConfig, EngineError> {
         timeouts.icmp = idle;
         timeouts.tcp_finished = idle;
     }
-    Ok(MonitorConfig {
+    Ok(phonehome_monitor::MonitorConfig {
         stack: StackConfig { mtu, virtual_dns, upstream_dns: upstream_dns.into(), limits: Limits::default() },
         analyzer: AnalyzerConfig { timeouts, ..AnalyzerConfig::default() },
         identifiers_toml: config.identifiers_toml.clone(),
@@ -333,7 +319,7 @@ fn monitor_config(config: &EngineConfig) -> Result<MonitorConfig, EngineError> {
             countries: config.block_countries.clone(),
             networks: config.block_networks.clone(),
         }),
-        lists: lists::load(&config.lists),
+        alert_lists: lists::load(&config.alert_lists),
     })
 }
 

@@ -1,5 +1,6 @@
-//! The user's block lists: the app keeps each one as a file in its private storage and names it in
-//! [`crate::EngineConfig::lists`]; the engine reads the files itself (megabytes never cross JNA).
+//! The user's imported lists (trackers, malware, telemetry, custom): their hits raise alerts; they block nothing
+//! (block rules block). The app keeps each list as a file in its private storage and names it in
+//! [`crate::MonitorConfig::alert_lists`]; the monitor reads the files itself (megabytes never cross JNA).
 //! [`inspect_list`] checks a candidate file before the app accepts it.
 
 use std::io::Read;
@@ -9,7 +10,7 @@ use phonehome_intel::{ImportReport, ListCategory, ListInfo, ListSet};
 
 /// Largest list file read: the biggest public DNS block lists are a few tens of MB.
 pub const MAX_LIST_BYTES: u64 = 64 * 1024 * 1024;
-/// The engine loads enabled lists up to this many bytes in all (in the user's order): memory and start time.
+/// The monitor loads enabled lists up to this many bytes in all (in the user's order): memory and start time.
 const MAX_TOTAL_LIST_BYTES: u64 = 128 * 1024 * 1024;
 
 /// What a list is about; decides the kind of alert its hits raise.
@@ -25,9 +26,9 @@ pub enum ListKind {
     Custom,
 }
 
-impl From<ListKind> for ListCategory {
-    fn from(kind: ListKind) -> Self {
-        match kind {
+impl ListKind {
+    fn category(self) -> ListCategory {
+        match self {
             ListKind::Tracker => ListCategory::Tracker,
             ListKind::Malware => ListCategory::Malware,
             ListKind::Telemetry => ListCategory::Telemetry,
@@ -36,7 +37,7 @@ impl From<ListKind> for ListCategory {
     }
 }
 
-/// One list the engine loads at start.
+/// One list the monitor loads at start.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct ListFile {
     /// Shown in alerts' evidence ("x is listed by NAME").
@@ -115,9 +116,9 @@ pub(crate) fn load(files: &[ListFile]) -> ListSet {
 fn import(set: &mut ListSet, name: &str, kind: ListKind, path: &Path) -> Result<ListSummary, ListFileError> {
     let text = read_text(path)?;
     let report = set
-        .import(ListInfo::new(name, kind.into()), &text)
+        .import(ListInfo::new(name, kind.category()), &text)
         .map_err(|error| ListFileError::Invalid { reason: error.to_string() })?;
-    let summary = ListSummary::from(&report);
+    let summary = ListSummary::of(&report);
     if summary.domains == 0 && summary.networks == 0 {
         return Err(ListFileError::Empty { skipped: summary.skipped });
     }
@@ -140,8 +141,8 @@ fn read_text(path: &Path) -> Result<String, ListFileError> {
     Ok(String::from_utf8(bytes).unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned()))
 }
 
-impl From<&ImportReport> for ListSummary {
-    fn from(report: &ImportReport) -> Self {
+impl ListSummary {
+    fn of(report: &ImportReport) -> Self {
         let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
         ListSummary {
             domains: count(report.domains),
@@ -238,7 +239,7 @@ mod tests {
     }
 
     #[test]
-    fn the_engine_loads_readable_lists_and_leaves_out_the_others() {
+    fn the_monitor_loads_readable_lists_and_leaves_out_the_others() {
         let dir = tempfile::tempdir().expect("dir");
         let file = |name: &str, kind, path: String| ListFile { name: name.into(), kind, path };
         let files = [
@@ -256,16 +257,16 @@ mod tests {
     }
 
     #[test]
-    fn the_engine_configuration_carries_the_lists() {
+    fn the_monitor_configuration_carries_the_alert_lists() {
         let dir = tempfile::tempdir().expect("dir");
         let path = write(&dir, "t.txt", b"ads.example\n");
-        let config = crate::EngineConfig {
-            lists: vec![ListFile { name: "Mine".into(), kind: ListKind::Custom, path }],
+        let config = crate::MonitorConfig {
+            alert_lists: vec![ListFile { name: "Mine".into(), kind: ListKind::Custom, path }],
             ..crate::tests::config()
         };
         let translated = crate::monitor_config(&config).expect("valid");
-        assert_eq!(translated.lists.domain_count(), 1);
-        assert_eq!(translated.lists.lists().first().map(|l| l.name.as_str()), Some("Mine"));
+        assert_eq!(translated.alert_lists.domain_count(), 1);
+        assert_eq!(translated.alert_lists.lists().first().map(|l| l.name.as_str()), Some("Mine"));
     }
 
     proptest::proptest! {

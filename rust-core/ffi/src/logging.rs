@@ -1,6 +1,6 @@
 //! Logs of the Rust side: Android's log buffer on the phone (tag `phonehome`), nothing elsewhere.
 
-/// Routes the engine's logs at `level` (`error`…`trace`) and above to the platform log; call once.
+/// Routes the monitor's logs at `level` (`error`…`trace`) and above to the platform log; call once.
 #[uniffi::export]
 pub fn init_logging(level: String) {
     static PANIC_HOOK: std::sync::Once = std::sync::Once::new();
@@ -22,6 +22,6 @@ fn platform_logger(filter: log::LevelFilter) {
     android_logger::init_once(android_logger::Config::default().with_max_level(filter).with_tag("phonehome"));
 }
 
-/// Hosts (the JVM tests) read the engine through its records; its logs stay off.
+/// Hosts (the JVM tests) read the monitor through its records; its logs stay off.
 #[cfg(not(target_os = "android"))]
 fn platform_logger(_filter: log::LevelFilter) {}

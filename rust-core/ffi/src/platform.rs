@@ -1,15 +1,13 @@
-//! What the app implements in Kotlin (socket protection, owners and names, events) and the adapters that
+//! What the app implements in Kotlin (socket protection, owners and names, alerts) and the adapters that
 //! plug those foreign objects into the monitor's traits. Foreign calls return `Result` so that a Kotlin
 //! exception becomes a logged Rust error instead of a crash.
 use std::net::SocketAddr;
 use std::os::fd::RawFd;
 use std::sync::Arc;
 
-use phonehome_engine::{AlertRecord, FlowRecord};
+use phonehome_model::{AlertRecord, Proto};
 use phonehome_monitor::{AppNames, EventListener};
 use phonehome_stack::{OwnerResolver, ProcNetResolver, SocketProtector};
-
-use crate::records::{Alert, Flow};
 
 /// An error raised by the app's side of a call.
 #[derive(Debug, thiserror::Error, uniffi::Error)]
@@ -25,25 +23,17 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for PlatformError {
     }
 }
 
-/// Keeps the engine's outbound sockets out of the VPN (`VpnService.protect`).
+/// Keeps the monitor's outbound sockets out of the VPN (`VpnService.protect`).
 #[uniffi::export(with_foreign)]
 pub trait Protector: Send + Sync {
     /// Protects socket `fd`; fails when the platform refused.
     fn protect(&self, fd: i32) -> Result<(), PlatformError>;
 }
 
-/// Transport of a connection whose owner is asked for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, uniffi::Enum)]
-pub enum Transport {
-    Tcp,
-    Udp,
-    Icmp,
-}
-
 /// A connection as the app made it: `local` is the app's end.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct Connection {
-    pub transport: Transport,
+    pub proto: Proto,
     pub local_ip: String,
     pub local_port: u16,
     pub remote_ip: String,
@@ -59,13 +49,12 @@ pub trait OwnerLookup: Send + Sync {
     fn app_name(&self, uid: u32) -> Result<Option<String>, PlatformError>;
 }
 
-/// Told of each finished flow and each alert, on the engine's threads: hand them off, return quickly.
+/// Told of each alert as it is raised (the notifier), on the monitor's events thread: hand it off, return quickly.
+/// Flows are read from [`crate::Monitor::live_view`] and the history instead.
 #[uniffi::export(with_foreign)]
-pub trait EngineListener: Send + Sync {
-    /// A flow ended (closed, idle, evicted or flushed at stop).
-    fn on_flow(&self, flow: Flow) -> Result<(), PlatformError>;
+pub trait AlertListener: Send + Sync {
     /// A flow raised an alert.
-    fn on_alert(&self, alert: Alert) -> Result<(), PlatformError>;
+    fn on_alert(&self, alert: AlertRecord) -> Result<(), PlatformError>;
 }
 
 /// Where owners come from.
@@ -96,13 +85,13 @@ impl OwnerResolver for Owners {
         match self {
             Owners::ProcNet(resolver) => resolver.owner(proto, local, remote),
             Owners::Platform(lookup) => {
-                let transport = match proto {
-                    phonehome_stack::proto::TCP => Transport::Tcp,
-                    phonehome_stack::proto::UDP => Transport::Udp,
-                    _ => Transport::Icmp,
+                let proto = match proto {
+                    phonehome_stack::proto::TCP => Proto::Tcp,
+                    phonehome_stack::proto::UDP => Proto::Udp,
+                    _ => Proto::Icmp,
                 };
                 let connection = Connection {
-                    transport,
+                    proto,
                     local_ip: local.ip().to_string(),
                     local_port: local.port(),
                     remote_ip: remote.ip().to_string(),
@@ -138,17 +127,11 @@ impl AppNames for ForeignNames {
     }
 }
 
-pub(crate) struct ForeignListener(pub Arc<dyn EngineListener>);
+pub(crate) struct ForeignListener(pub Arc<dyn AlertListener>);
 
 impl EventListener for ForeignListener {
-    fn on_flow(&mut self, flow: &FlowRecord) {
-        if let Err(error) = self.0.on_flow(flow.into()) {
-            log::warn!("flow listener failed: {error}");
-        }
-    }
-
     fn on_alert(&mut self, alert: &AlertRecord) {
-        if let Err(error) = self.0.on_alert(alert.into()) {
+        if let Err(error) = self.0.on_alert(alert.clone()) {
             log::warn!("alert listener failed: {error}");
         }
     }

@@ -66,23 +66,39 @@ pub struct Assessment {
     pub findings: Vec<Finding>,
 }
 
+/// The owner tables, indexed once per process: the engine's [`Intel`] and readers of a history (who own a
+/// network, a domain) share them, so reading needs no knowledge base of its own.
+static OWNERS: std::sync::LazyLock<OwnerTables> = std::sync::LazyLock::new(OwnerTables::new);
+
+/// The owner of a network: curated ASN table first, then organisation-name patterns.
+pub fn network_owner(asn: Option<u32>, as_org: Option<&str>) -> Option<Owner> {
+    OWNERS.network_owner(asn, as_org)
+}
+
+/// The owner of a host's registrable domain (IP literals and unknown domains: `None`).
+pub fn domain_owner(host: &str) -> Option<Owner> {
+    let name = NameBuf::new(host)?;
+    OWNERS.domain_owner(name.as_str()).map(|(_, owner)| owner)
+}
+
+/// An owner as the records and the app show it.
+impl From<Owner> for phonehome_model::Company {
+    fn from(owner: Owner) -> Self {
+        phonehome_model::Company { name: owner.company.to_owned(), country: owner.country.to_owned() }
+    }
+}
+
 /// The knowledge base; build once, then [`Intel::assess`] each new flow.
 pub struct Intel {
     watchlist: Watchlist,
     lists: ListSet,
-    owners: OwnerTables,
     knowledge: KnowledgeTables,
 }
 
 impl Intel {
     /// Indexes the built-in tables and takes the user's configuration.
     pub fn new(config: IntelConfig) -> Self {
-        Self {
-            watchlist: config.watchlist,
-            lists: config.lists,
-            owners: OwnerTables::new(),
-            knowledge: KnowledgeTables::new(),
-        }
+        Self { watchlist: config.watchlist, lists: config.lists, knowledge: KnowledgeTables::new() }
     }
 
     /// The watched countries.
@@ -105,17 +121,6 @@ impl Intel {
         &mut self.lists
     }
 
-    /// The owner of a network: curated ASN table first, then organisation-name patterns.
-    pub fn network_owner(&self, asn: Option<u32>, as_org: Option<&str>) -> Option<Owner> {
-        self.owners.network_owner(asn, as_org)
-    }
-
-    /// The owner of a host's registrable domain (IP literals and unknown domains: `None`).
-    pub fn domain_owner(&self, host: &str) -> Option<Owner> {
-        let name = NameBuf::new(host)?;
-        self.owners.domain_owner(name.as_str()).map(|(_, owner)| owner)
-    }
-
     /// Owners and findings for one destination: watched_country, watched_network,
     /// watched_domain_owner, vendor_telemetry, tracker, government_domain, malware.
     pub fn assess(&self, dest: &Destination<'_>) -> Assessment {
@@ -124,7 +129,7 @@ impl Intel {
             let evidence = format!("server country {} (IP geolocation of {})", country.to_ascii_uppercase(), dest.ip);
             findings.push(Finding::new(AlertKind::WatchedCountry, evidence, None));
         }
-        let network_owner = self.network_owner(dest.asn, dest.as_org);
+        let network_owner = network_owner(dest.asn, dest.as_org);
         if let Some(owner) = network_owner.filter(|o| self.watchlist.contains(o.country)) {
             let asn = dest.asn.map(|n| format!("AS{n} ")).unwrap_or_default();
             let evidence =
@@ -133,7 +138,7 @@ impl Intel {
         }
         let name = dest.host.and_then(NameBuf::new);
         let name = name.as_ref().map(NameBuf::as_str);
-        let owned_domain = name.and_then(|n| self.owners.domain_owner(n));
+        let owned_domain = name.and_then(|n| OWNERS.domain_owner(n));
         let domain_owner = owned_domain.map(|(_, owner)| owner);
         if let Some((domain, owner)) = owned_domain {
             if self.watchlist.contains(owner.country) {

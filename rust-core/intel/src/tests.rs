@@ -155,8 +155,8 @@ fn org_name_fallback_and_ip_literal_hosts() {
     });
     assert_eq!(kinds(&a), [AlertKind::WatchedNetwork]);
     assert_eq!(a.domain_owner, None);
-    assert_eq!(intel().domain_owner("[2001:db8::1]"), None);
-    assert_eq!(intel().domain_owner("Open.OnePlus.net").map(|o| o.company), Some("Oppo / Realme / OnePlus (BBK)"));
+    assert_eq!(crate::domain_owner("[2001:db8::1]"), None);
+    assert_eq!(crate::domain_owner("Open.OnePlus.net").map(|o| o.company), Some("Oppo / Realme / OnePlus (BBK)"));
 }
 
 #[test]

@@ -28,6 +28,8 @@ pub struct IpPacket<'a> {
     pub dst: IpAddr,
     /// Length of the whole IP datagram (header included).
     pub ip_len: u32,
+    /// Joined from fragments: the transport lies in the decoder's buffer, not in the bytes handed in.
+    pub reassembled: bool,
     /// The transport header and its payload (as captured: a snap length may cut it).
     pub transport: Transport<'a>,
 }
@@ -85,6 +87,8 @@ pub struct IcmpMessage<'a> {
     /// Identifier of an echo request or reply, which pairs them like a port.
     pub echo_id: Option<u16>,
     pub payload: &'a [u8],
+    /// The whole message, header included (what a ping socket sends).
+    pub message: &'a [u8],
 }
 
 /// Why a frame could not be decoded.
@@ -187,8 +191,23 @@ impl PacketDecoder {
         }
     }
 
-    /// Decodes a bare IPv4 or IPv6 packet (as read from a tun device).
+    /// Decodes a bare IPv4 or IPv6 packet of a capture, opening tunnels.
     pub fn decode_ip<'a>(&'a mut self, ts: Timestamp, ip: &'a [u8]) -> Result<Option<IpPacket<'a>>, DecodeError> {
+        self.decode_layers(ts, ip, true)
+    }
+
+    /// Decodes a packet read from (or written to) a tun device: the packet as the app sent it, tunnels left
+    /// closed (an app's GRE or VXLAN is its own flow, to forward as it is).
+    pub fn decode_tun<'a>(&'a mut self, ts: Timestamp, ip: &'a [u8]) -> Result<Option<IpPacket<'a>>, DecodeError> {
+        self.decode_layers(ts, ip, false)
+    }
+
+    fn decode_layers<'a>(
+        &'a mut self,
+        ts: Timestamp,
+        ip: &'a [u8],
+        open_tunnels: bool,
+    ) -> Result<Option<IpPacket<'a>>, DecodeError> {
         let PacketDecoder { defrag, reassembled } = self;
         let mut held = Held::Input;
         let mut span = 0..ip.len();
@@ -207,7 +226,7 @@ impl PacketDecoder {
                 }
             };
             let payload_bytes = held.pick(ip, reassembled).get(payload.clone()).unwrap_or_default();
-            if let Some(inner) = tunnel_inner(protocol, payload_bytes) {
+            if let Some(inner) = tunnel_inner(protocol, payload_bytes).filter(|_| open_tunnels) {
                 span = shift(&inner, payload.start);
                 continue;
             }
@@ -216,6 +235,7 @@ impl PacketDecoder {
                 src: header.src,
                 dst: header.dst,
                 ip_len: u32::try_from(ip_len).unwrap_or(u32::MAX),
+                reassembled: held == Held::Reassembled,
                 transport: transport(protocol, header.v6, payload_bytes)?,
             }));
         }
@@ -381,6 +401,7 @@ fn transport(protocol: u8, v6: bool, payload: &[u8]) -> Result<Transport<'_>, De
                 code: icmp.code_u8(),
                 echo_id,
                 payload: icmp.payload(),
+                message: icmp.slice(),
             })
         }
         PROTO_ICMPV6 if v6 => {
@@ -396,6 +417,7 @@ fn transport(protocol: u8, v6: bool, payload: &[u8]) -> Result<Transport<'_>, De
                 code: icmp.code_u8(),
                 echo_id,
                 payload: icmp.payload(),
+                message: icmp.slice(),
             })
         }
         protocol => Transport::Other { protocol },
@@ -812,6 +834,23 @@ pub(crate) mod tests {
             let capwap = udp(40000, 5247, &wifi);
             assert_eq!(decode_tunnel(LinkType::RawIp, &ipv4(17, 9, 0, &[], &capwap)), inner6, "fc {fc:?}");
         }
+    }
+
+    #[test]
+    fn a_tun_decode_leaves_tunnels_closed_and_says_what_was_reassembled() {
+        let mut d = PacketDecoder::new();
+        let vxlan = udp(40000, 4789, &prefixed(&[0x08, 0, 0, 0, 0, 0, 1, 0], &ethernet(0x0800, &udp4())));
+        let outer = ipv4(17, 9, 0, &[], &vxlan);
+        let packet = d.decode_tun(Timestamp::default(), &outer).expect("ok").expect("ip");
+        assert!(matches!(packet.transport, Transport::Udp(UdpDatagram { dst_port: 4789, .. })), "the outer flow");
+        assert!(!packet.reassembled);
+        let ipip = ipv4(4, 9, 0, &[], &udp4());
+        let packet = d.decode_tun(Timestamp::default(), &ipip).expect("ok").expect("ip");
+        assert!(matches!(packet.transport, Transport::Other { protocol: 4 }), "IP-in-IP forwarded as it is");
+        let frags = fragments_v4(78, 17, &udp(1000, 2000, &[7; 3000]), &[1480]);
+        assert!(d.decode_tun(Timestamp::default(), &frags[0]).expect("ok").is_none());
+        let whole = d.decode_tun(Timestamp::default(), &frags[1]).expect("ok").expect("complete");
+        assert!(whole.reassembled);
     }
 
     #[test]

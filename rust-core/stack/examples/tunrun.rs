@@ -1,18 +1,19 @@
 //! Runs the stack on an existing or new Linux TUN device until killed (used by bench/lab.sh):
 //! `tunrun TUN FWMARK UPSTREAM_DNS [VIRTUAL_DNS] [MTU] [MAX_TCP_FLOWS]`,
 //! e.g. `tunrun tun0 100 10.200.1.2:53 10.0.0.53 1500 10100`.
-use std::net::SocketAddr;
 use std::time::Duration;
 
+use phonehome_model::{FlowKey, Timestamp};
+use phonehome_packet::IpPacket;
 use phonehome_stack::{open_tun, FwmarkProtector, Limits, PacketObserver, ProcNetResolver, Stack, StackConfig};
 
 /// Prints each flow's owner; packets are only counted (see the stats line).
 struct PrintOwners;
 
 impl PacketObserver for PrintOwners {
-    fn on_packet(&mut self, _ts: Duration, _ip_packet: &[u8]) {}
-    fn on_owner(&mut self, proto: u8, client: SocketAddr, server: SocketAddr, uid: u32) {
-        println!("owner uid={uid} proto={proto} {client} -> {server}");
+    fn on_packet(&mut self, _ts: Timestamp, _packet: Option<&IpPacket<'_>>, _raw: &[u8]) {}
+    fn on_owner(&mut self, flow: &FlowKey, uid: u32) {
+        println!("owner uid={uid} proto={} {} -> {}", flow.proto, flow.client, flow.server);
     }
 }
 

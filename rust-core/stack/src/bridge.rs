@@ -132,23 +132,11 @@ fn page_size() -> usize {
     usize::try_from(size).ok().filter(|&size| size > 0).unwrap_or(4096)
 }
 
-/// The acknowledgment number of a TCP segment in a bare IPv4/IPv6 packet as smoltcp builds them (no IPv6
-/// extension headers), if it carries one.
-pub(crate) fn tcp_ack(packet: &[u8]) -> Option<u32> {
-    let tcp = match packet.first()? >> 4 {
-        4 if *packet.get(9)? == 6 => packet.get(usize::from(packet.first()? & 0x0f) * 4..)?,
-        6 if *packet.get(6)? == 6 => packet.get(40..)?,
-        _ => return None,
-    };
-    let ack_flag = tcp.get(13)? & 0x10 != 0;
-    let ack = tcp.get(8..12)?;
-    ack_flag.then(|| u32::from_be_bytes([ack[0], ack[1], ack[2], ack[3]]))
-}
-
 #[cfg(test)]
 mod tests {
     use std::fs::File;
-    use std::time::Duration;
+
+    use phonehome_packet::PacketDecoder;
 
     use etherparse::{PacketBuilder, SlicedPacket, TransportSlice};
     use smoltcp::iface::{Config, Interface};
@@ -156,31 +144,21 @@ mod tests {
     use smoltcp::wire::{HardwareAddress, IpAddress, IpCidr, IpListenEndpoint};
 
     use super::*;
+    use crate::device::tests::Sent;
     use crate::device::{SmolDevice, TunWriter};
     use crate::stats::Counters;
-    use crate::PacketObserver;
 
     const APP: [u8; 4] = [10, 0, 0, 2];
     const SERVER: [u8; 4] = [10, 0, 0, 9];
 
-    /// What smoltcp sent the app.
-    #[derive(Default)]
-    struct Sent(Vec<Vec<u8>>);
-
-    impl PacketObserver for Sent {
-        fn on_packet(&mut self, _ts: Duration, ip_packet: &[u8]) {
-            self.0.push(ip_packet.to_vec());
-        }
-        fn on_owner(&mut self, _: u8, _: std::net::SocketAddr, _: std::net::SocketAddr, _: u32) {}
-    }
-
-    /// One bridged connection driven by hand-made segments from the "app", as the engine drives it.
+    /// One bridged connection driven by hand-made segments from the "app", as the stack drives it.
     struct Harness {
         iface: Interface,
         bridge: TcpBridge,
         sent: Sent,
         sink: File,
         counters: Counters,
+        decoder: PacketDecoder,
         buf: Vec<u8>,
         server_seq: u32,
     }
@@ -190,10 +168,11 @@ mod tests {
             let sink = File::options().write(true).open("/dev/null").unwrap();
             let counters = Counters::default();
             let mut sent = Sent::default();
+            let mut decoder = PacketDecoder::new();
             let mut buf = Vec::new();
             let mut device = SmolDevice::new(
                 None,
-                TunWriter { tun: &sink, observer: &mut sent, counters: &counters },
+                TunWriter { tun: &sink, observer: &mut sent, counters: &counters, decoder: &mut decoder },
                 &mut buf,
                 1500,
             );
@@ -203,7 +182,7 @@ mod tests {
             let mut bridge = TcpBridge::new(64 * 1024, 128 * 1024).unwrap();
             bridge.socket().set_ack_delay(None);
             bridge.socket().listen(IpListenEndpoint { addr: Some(IpAddress::v4(10, 0, 0, 9)), port: 80 }).unwrap();
-            let mut harness = Harness { iface, bridge, sent, sink, counters, buf, server_seq: 0 };
+            let mut harness = Harness { iface, bridge, sent, sink, counters, decoder, buf, server_seq: 0 };
             harness.app_sends(1000, None, &[]);
             let syn_ack = harness.sent.0.last().unwrap().clone();
             let Some(TransportSlice::Tcp(tcp)) = SlicedPacket::from_ip(&syn_ack).unwrap().transport else { panic!() };
@@ -224,7 +203,12 @@ mod tests {
             if !payload.is_empty() {
                 self.bridge.note_app_data(seq.wrapping_add(payload.len() as u32));
             }
-            let writer = TunWriter { tun: &self.sink, observer: &mut self.sent, counters: &self.counters };
+            let writer = TunWriter {
+                tun: &self.sink,
+                observer: &mut self.sent,
+                counters: &self.counters,
+                decoder: &mut self.decoder,
+            };
             let mut device = SmolDevice::new(Some(&packet), writer, &mut self.buf, 1500);
             self.bridge.poll_ingress(&mut self.iface, Instant::ZERO, &mut device);
             while self.bridge.poll_egress(&mut self.iface, Instant::ZERO, &mut device)
@@ -296,37 +280,10 @@ mod tests {
         assert_eq!(h.resident_pages(), (0, 0));
     }
 
-    proptest::proptest! {
-        #[test]
-        fn ack_of_arbitrary_bytes_never_panics(packet in proptest::collection::vec(proptest::num::u8::ANY, 0..80)) {
-            let _ = tcp_ack(&packet);
-        }
-    }
-
     #[test]
     fn sequence_comparison_wraps() {
         assert!(seq_after(5, u32::MAX - 5));
         assert!(!seq_after(u32::MAX - 5, 5));
         assert!(!seq_after(7, 7));
-    }
-
-    #[test]
-    fn ack_numbers_of_both_ip_versions() {
-        let mut v4 = Vec::new();
-        PacketBuilder::ipv4(APP, SERVER, 64).tcp(1, 2, 3, 100).ack(0xdead_beef).write(&mut v4, b"x").unwrap();
-        assert_eq!(tcp_ack(&v4), Some(0xdead_beef));
-        let mut v6 = Vec::new();
-        PacketBuilder::ipv6([1; 16], [2; 16], 64).tcp(1, 2, 3, 100).ack(7).write(&mut v6, &[]).unwrap();
-        assert_eq!(tcp_ack(&v6), Some(7));
-        let mut syn = Vec::new();
-        PacketBuilder::ipv6([1; 16], [2; 16], 64).tcp(1, 2, 3, 100).syn().write(&mut syn, &[]).unwrap();
-        assert_eq!(tcp_ack(&syn), None);
-        let mut udp = Vec::new();
-        PacketBuilder::ipv4(APP, SERVER, 64).udp(1, 2).write(&mut udp, &[0; 20]).unwrap();
-        assert_eq!(tcp_ack(&udp), None);
-        // Cut before the end of the acknowledgment field: nothing read out of bounds, no number.
-        for cut in 0..20 + 12 {
-            assert_eq!(tcp_ack(&v4[..cut]), None, "cut at {cut}");
-        }
     }
 }

@@ -1,14 +1,17 @@
-//! phonehome-stack: the live engine's forwarding core.
+//! phonehome-stack: the live forwarding core.
 //!
 //! A tun fd carrying bare IP packets (Android's VpnService format, `IFF_NO_PI` on Linux) is read on one
-//! named thread. TCP is terminated in smoltcp (one socket per connection, created when the outbound
-//! connection succeeds, so refusals and unreachable servers are reflected as RST / ICMP); UDP and ICMP
-//! echo are relayed per flow outside smoltcp. Every outbound socket goes through a [`SocketProtector`]
-//! before it connects. Owners are resolved once per new flow on a second thread through an
-//! [`OwnerResolver`]; the flow's handshake (TCP) or first datagrams (UDP, ICMP) wait for the answer
-//! (at most 0.25–1.25 s if the resolver stalls), so even a connection that lasts a millisecond is
-//! attributed while its socket still exists.
-//! Inspection plugs in through [`PacketObserver`]; blocking through [`FlowPolicy`] ([`Stack::with_policy`]).
+//! named thread. Each packet is decoded once (`phonehome-packet`, fragments reassembled, tunnels left closed) and
+//! that parse serves both the forwarding and the [`PacketObserver`] above the stack. TCP is terminated in smoltcp
+//! (one socket per connection, created when the outbound connection succeeds, so refusals and unreachable
+//! servers are reflected as RST / ICMP); UDP and ICMP echo are relayed per flow outside smoltcp. Every outbound
+//! socket goes through a [`SocketProtector`] before it connects. Owners are resolved once per new flow on a
+//! second thread through an [`OwnerResolver`]; the flow's handshake (TCP) or first datagrams (UDP, ICMP) wait for
+//! the answer (at most 0.25–1.25 s if the resolver stalls), so even a connection that lasts a millisecond is
+//! attributed while its socket still exists. The observer decides whether new flows may go ahead.
+//!
+//! The modules follow smoltcp's `iface` split: [`Stack`]'s device and poll loop (`stack`), the TCP bridge table
+//! (`tcp`), the datagram relay (`datagram`), the owner wait (`owner`) and the admission policy (`policy`).
 //!
 //! ```ignore
 //! let stack = Stack::new(config, tun_fd, Box::new(FwmarkProtector::new(0x64)),
@@ -21,26 +24,32 @@ use std::net::{IpAddr, SocketAddr};
 use std::os::fd::RawFd;
 use std::time::Duration;
 
+use phonehome_model::{FlowKey, Timestamp};
+use phonehome_packet::IpPacket;
+
 mod bridge;
+mod datagram;
 mod device;
 mod diag;
-mod engine;
 mod owner;
+mod policy;
 mod procnet;
 mod protect;
 mod reply;
+mod stack;
 mod stats;
+mod tcp;
 mod tun;
 mod upstream;
 
-pub use engine::{RunningStack, ShutdownHandle, Stack};
 pub use procnet::{find_owner, parse_line, parse_table, ProcNetEntry, ProcNetError, ProcNetResolver};
 pub use protect::FwmarkProtector;
+pub use stack::{RunningStack, ShutdownHandle, Stack};
 pub use stats::StackStats;
 pub use tun::open_tun;
 pub use upstream::UpstreamDns;
 
-/// IP protocol numbers used in [`OwnerResolver`] and [`PacketObserver::on_owner`].
+/// IP protocol numbers used in [`OwnerResolver`] (the platforms' owner look-ups speak them).
 pub mod proto {
     /// TCP.
     pub const TCP: u8 = 6;
@@ -70,28 +79,40 @@ pub trait OwnerResolver: Send {
     }
 }
 
-/// Sees what crosses the tun; called on the packet thread, so it must be quick.
+/// What sits above the stack: it sees what crosses the tun and decides about new flows. Called on the packet
+/// thread, so every method must be quick.
 pub trait PacketObserver: Send {
-    /// Every IP packet read from or written to the tun, as a capture on the tun would see it.
-    fn on_packet(&mut self, ts: Duration, ip_packet: &[u8]);
-    /// The owner of a new flow, once resolved (never called when it could not be resolved).
-    fn on_owner(&mut self, proto: u8, client: SocketAddr, server: SocketAddr, uid: u32);
-}
+    /// Every packet read from or written to the tun: its bytes, as a capture on the tun would see them, and the
+    /// stack's own parse of it (`None` for a fragment held until its datagram is complete, or a packet that is not
+    /// valid IP). A reassembled datagram comes with the bytes of its last fragment.
+    fn on_packet(&mut self, ts: Timestamp, packet: Option<&IpPacket<'_>>, raw: &[u8]);
 
-/// Decides whether a new flow may go ahead, on the stack thread (so it must be quick). A refused flow gets a
-/// TCP RST, or for UDP and ICMP echo an ICMP "administratively prohibited".
-pub trait FlowPolicy: Send {
-    /// Asked first, before any outbound socket exists: a refused destination never sees the flow.
-    fn allows_destination(&self, proto: u8, client: SocketAddr, server: SocketAddr) -> bool {
-        let _ = (proto, client, server);
+    /// The owner of a new flow, once resolved (never called when it could not be resolved).
+    fn on_owner(&mut self, flow: &FlowKey, uid: u32);
+
+    /// Once a second, on the stack's own sweep.
+    fn on_tick(&mut self, now: Timestamp) {
+        let _ = now;
+    }
+
+    /// The stack stopped; every flow was reset (and its packets shown). Nothing is called after this.
+    fn on_stop(&mut self) {}
+
+    /// Asked first about a new flow, before any outbound socket exists: a refused destination never sees it. A
+    /// refused flow gets a TCP RST, or for UDP and ICMP echo an ICMP "administratively prohibited".
+    fn allows_destination(&mut self, flow: &FlowKey) -> bool {
+        let _ = flow;
         true
     }
 
     /// Asked once per flow when its owner is known (`uid` is `None` when it could not be found in time).
-    fn allows(&self, proto: u8, client: SocketAddr, server: SocketAddr, uid: Option<u32>) -> bool;
+    fn allows_app(&mut self, flow: &FlowKey, uid: Option<u32>) -> bool {
+        let _ = (flow, uid);
+        true
+    }
 }
 
-/// Caps that bound the memory and the work of the engine. The engine's own TCP memory is at most
+/// Caps that bound the memory and the work of the stack. The stack's own TCP memory is at most
 /// `max_tcp_flows × (tcp_rx_buffer + tcp_tx_buffer)` (defaults: 1024 × 192 KiB = 192 MiB, reached only
 /// with 1024 connections all stalled): buffers are mapped per flow, cost memory only where written, and
 /// give their pages back after a second without traffic, so an idle flow costs about 1 KiB. That much
@@ -135,7 +156,7 @@ impl Default for Limits {
     }
 }
 
-/// Everything the engine needs to know, in one record.
+/// Everything the stack needs to know, in one record.
 #[derive(Clone, Debug)]
 pub struct StackConfig {
     /// MTU of the tun device (Android peers use up to 10000).
@@ -150,7 +171,7 @@ pub struct StackConfig {
     pub limits: Limits,
 }
 
-/// Errors of the engine's setup and run loop (per-flow failures are reflected to the app, not returned).
+/// Errors of the stack's setup and run loop (per-flow failures are reflected to the app, not returned).
 #[derive(Debug, thiserror::Error)]
 pub enum StackError {
     /// A system call on the tun, the poller or a thread failed.
@@ -163,7 +184,7 @@ pub enum StackError {
     /// The configuration cannot work.
     #[error("invalid configuration: {0}")]
     Config(&'static str),
-    /// The engine thread panicked.
+    /// The stack thread panicked.
     #[error("the stack thread panicked")]
     Panicked,
 }

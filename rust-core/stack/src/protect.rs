@@ -18,7 +18,7 @@ impl FwmarkProtector {
 
 impl SocketProtector for FwmarkProtector {
     fn protect(&self, fd: RawFd) -> std::io::Result<()> {
-        // SAFETY: the engine calls protect with a socket it owns and keeps open for the whole call.
+        // SAFETY: the stack calls protect with a socket it owns and keeps open for the whole call.
         let fd = unsafe { BorrowedFd::borrow_raw(fd) };
         socket2::SockRef::from(&fd).set_mark(self.mark)
     }

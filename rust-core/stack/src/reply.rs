@@ -1,4 +1,4 @@
-//! Packets the engine writes to the tun itself (outside smoltcp): datagram and echo replies, RSTs and
+//! Packets the stack writes to the tun itself (outside smoltcp): datagram and echo replies, RSTs and
 //! ICMP unreachables that reflect what the outbound socket saw.
 use std::net::{IpAddr, SocketAddr};
 

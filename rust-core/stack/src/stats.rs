@@ -1,7 +1,7 @@
-//! Counters shared between the engine thread and its handles.
+//! Counters shared between the stack thread and its handles.
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
-/// A snapshot of the engine's counters.
+/// A snapshot of the stack's counters.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct StackStats {
     /// Packets read from the tun.

@@ -6,7 +6,8 @@ use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::time::Duration;
 
 use common::*;
-use phonehome_stack::{proto, Limits};
+use phonehome_model::{FlowKey, Proto};
+use phonehome_stack::Limits;
 
 fn addr(ip: &str, port: u16) -> SocketAddr {
     SocketAddr::new(ip.parse().expect("ip"), port)
@@ -28,16 +29,7 @@ fn transfers(server_ip: &'static str) {
         .in_phone(move || {
             let mut stream = TcpStream::connect(server)?;
             write!(stream, "POST /upload HTTP/1.0\r\nContent-Length: {n}\r\n\r\n")?;
-            let mut chunk = vec![0u8; 64 * 1024];
-            let mut sent = 0;
-            while sent < n {
-                let len = chunk.len().min(n - sent);
-                for (j, b) in chunk[..len].iter_mut().enumerate() {
-                    *b = body_byte(sent + j);
-                }
-                stream.write_all(&chunk[..len])?;
-                sent += len;
-            }
+            write_body(&mut stream, n)?;
             stream.shutdown(std::net::Shutdown::Write)?; // half-close: the reply must still arrive
             let mut reply = String::new();
             stream.read_to_string(&mut reply).map(|_| reply)
@@ -354,8 +346,8 @@ fn owners_are_reported_per_uid() {
             .expect("lock")
             .owners
             .iter()
-            .filter(|(p, _, s, _)| *p == proto::TCP && *s == server)
-            .map(|o| o.3)
+            .filter(|(flow, _)| flow.proto == Proto::Tcp && flow.server == server)
+            .map(|(_, uid)| *uid)
             .collect();
         if uids.len() >= 2 {
             break;
@@ -366,7 +358,7 @@ fn owners_are_reported_per_uid() {
     let seen = lab.seen.lock().expect("lock").owners.clone();
     assert_eq!(uids, vec![1001, 1002], "owners seen: {seen:?}, {:?}", lab.stats());
     let client = SocketAddr::new(PHONE4.parse().expect("ip"), client.port());
-    assert!(seen.contains(&(proto::UDP, client, dns, 1003)), "owners seen: {seen:?}");
+    assert!(seen.contains(&(FlowKey { proto: Proto::Udp, client, server: dns }, 1003)), "owners seen: {seen:?}");
 }
 
 #[test]

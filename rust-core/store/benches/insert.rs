@@ -4,46 +4,28 @@
 
 use std::time::{Duration, Instant};
 
-use phonehome_engine::{FlowRecord, FlowSink, HostSource, Proto, L7};
-use phonehome_store::{format_micros, Store, StoreConfig};
+use phonehome_engine::FlowSink;
+use phonehome_model::fixtures::{tls_flow, T0};
+use phonehome_model::{FlowRecord, Proto, Timestamp};
+use phonehome_store::{Store, StoreConfig};
 
 const FLOWS: u64 = 200_000;
-const T0: i64 = 1_709_294_400_000_000;
 
 fn flow(index: u64) -> FlowRecord {
-    let start = T0 + index as i64 * 10_000;
+    // 2100 (app, host) pairs: a busy phone, not a DNS tunnel.
+    let host = format!("api{}.tracker-{}.example.com", index % 7, index % 300);
+    let app = format!("com.example.app{}", index % 50);
+    let start = Timestamp::from_micros(T0.as_micros() + index * 10_000);
     FlowRecord {
-        first_seen: format_micros(start),
-        last_seen: format_micros(start + 2_000_000),
         proto: if index % 4 == 0 { Proto::Udp } else { Proto::Tcp },
-        src_ip: "10.0.0.2".parse().expect("literal"),
         src_port: 30000 + (index % 30000) as u16,
         dst_ip: format!("203.0.{}.{}", index % 200, index % 250).parse().expect("formatted"),
-        dst_port: 443,
-        uid: Some(10000 + (index % 50) as u32),
-        app: Some(format!("com.example.app{}", index % 50)),
-        l7: Some(L7::Tls),
-        // 2100 (app, host) pairs: a busy phone, not a DNS tunnel.
-        host: Some(format!("api{}.tracker-{}.example.com", index % 7, index % 300)),
-        host_source: Some(HostSource::Sni),
-        country: Some("SG".into()),
-        asn: Some(45102),
-        as_org: Some("Alibaba (US) Technology Co., Ltd.".into()),
         bytes_out: 517 + index % 3000,
         packets_out: 3 + index % 20,
         bytes_in: 4000 + index % 90000,
         packets_in: 4 + index % 80,
-        severity: None,
-        flags: if index % 10 == 0 { "cleartext".into() } else { String::new() },
-        tcp_state: Some("closed"),
-        tls_version: Some("1.3".into()),
-        alpn: Some("h2;http/1.1".into()),
-        ja4: Some("t13d1516h2_8daaf6152771_02713d6af862".into()),
-        ech: Some(false),
-        http_method: None,
-        http_path: None,
-        user_agent: None,
-        dns_names: None,
+        flags: if index % 10 == 0 { vec!["cleartext".into()] } else { Vec::new() },
+        ..tls_flow(&app, 10000 + (index % 50) as u32, &host, start)
     }
 }
 

@@ -8,8 +8,7 @@ use pcap_file::pcapng::blocks::enhanced_packet::{EnhancedPacketBlock, EnhancedPa
 use pcap_file::pcapng::blocks::interface_description::{InterfaceDescriptionBlock, InterfaceDescriptionOption};
 use pcap_file::pcapng::PcapNgWriter;
 use pcap_file::DataLink;
-use phonehome_engine::record::write_json_line;
-use phonehome_engine::CsvWriter;
+use phonehome_engine::record::{write_json_line, CsvWriter};
 
 use crate::{Filter, History, StoreError};
 

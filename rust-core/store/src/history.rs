@@ -2,21 +2,19 @@
 
 use std::path::Path;
 
-use phonehome_engine::record::AlertRecord;
-use phonehome_engine::FlowRecord;
-use phonehome_intel::Severity;
+use phonehome_model::{AlertRecord, Company, FlowKey, FlowRecord, Severity, Timestamp};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::row::{alert_from_row, flow_from_row, ALERT_SELECT, FLOW_SELECT};
-use crate::{schema, FlowExtras, StoreError};
+use crate::{schema, StoreError};
 
 /// Which records a query or export takes; every field narrows it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Filter {
-    /// Inclusive start, microseconds since the epoch (flows by first packet).
-    pub since: Option<i64>,
-    /// Exclusive end, microseconds since the epoch.
-    pub until: Option<i64>,
+    /// Inclusive start (flows by first packet).
+    pub since: Option<Timestamp>,
+    /// Exclusive end.
+    pub until: Option<Timestamp>,
     /// App name or uid.
     pub app: Option<String>,
     /// Weakest severity kept; flows without a severity are then left out. Packets ignore it.
@@ -27,8 +25,8 @@ impl Filter {
     /// The bound SQL parameters `?1..?4` shared by every filtered query.
     fn parameters(&self) -> (i64, i64, Option<&str>, Option<i64>) {
         (
-            self.since.unwrap_or(i64::MIN),
-            self.until.unwrap_or(i64::MAX),
+            self.since.map_or(i64::MIN, Timestamp::as_micros_i64),
+            self.until.map_or(i64::MAX, Timestamp::as_micros_i64),
             self.app.as_deref(),
             self.min_severity.map(|severity| severity as i64),
         )
@@ -40,6 +38,7 @@ const FILTER_SQL: &str = "ts_us >= ?1 AND ts_us < ?2 AND (?3 IS NULL OR app = ?3
 
 /// One app's lifetime totals (they outlive the retention of the records behind them).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct AppSummary {
     pub app_key: String,
     pub uid: Option<u32>,
@@ -69,17 +68,24 @@ pub struct CountryNetwork {
     pub bytes: u64,
 }
 
-/// One destination of one app, lifetime totals.
+/// One destination of one app, lifetime totals, with its three jurisdictions: server country, network owner and
+/// domain owner.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct DestinationSummary {
     /// Host name, else address.
     pub destination: String,
     pub flows: u64,
     pub bytes: u64,
+    /// Server country (geolocation of its latest address).
     pub country: Option<String>,
     /// Network (autonomous system) of its latest server address.
     pub asn: Option<u32>,
     pub as_org: Option<String>,
+    /// Owner of the server's network.
+    pub network_owner: Option<Company>,
+    /// Owner of the host name's registrable domain.
+    pub domain_owner: Option<Company>,
     /// When the app first reached it, microseconds since the epoch.
     pub first_us: i64,
     /// When the app last reached it, microseconds since the epoch.
@@ -88,6 +94,7 @@ pub struct DestinationSummary {
 
 /// Flows and bytes of one app in one time bucket of the timeline.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct TimelineBucket {
     pub app_key: String,
     /// Bucket index from the timeline's start.
@@ -99,6 +106,7 @@ pub struct TimelineBucket {
 
 /// Where a newest-first page ended: the next page holds the records strictly older than it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Cursor {
     /// Start of the last record shown, microseconds since the epoch.
     pub ts_us: i64,
@@ -106,74 +114,64 @@ pub struct Cursor {
     pub id: i64,
 }
 
-/// A flow as kept: its row, its start and what its record does not carry.
+/// A flow as kept: its row id, its record and the evidence lines of its alerts.
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct StoredFlow {
     pub id: i64,
-    pub ts_us: i64,
-    pub last_us: i64,
     pub record: FlowRecord,
-    pub extras: FlowExtras,
+    pub evidence: Vec<String>,
 }
 
 impl StoredFlow {
     /// The cursor that pages on after this flow.
     pub fn cursor(&self) -> Cursor {
-        Cursor { ts_us: self.ts_us, id: self.id }
+        Cursor { ts_us: self.record.first_seen.as_micros_i64(), id: self.id }
     }
 }
 
-/// An alert as kept, with its row and time.
+/// An alert as kept, with its row id.
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct StoredAlert {
     pub id: i64,
-    pub ts_us: i64,
     pub record: AlertRecord,
 }
 
 impl StoredAlert {
     /// The cursor that pages on after this alert.
     pub fn cursor(&self) -> Cursor {
-        Cursor { ts_us: self.ts_us, id: self.id }
+        Cursor { ts_us: self.record.ts.as_micros_i64(), id: self.id }
     }
 }
 
-/// The addresses, ports and transport that identify one connection (as the records write them).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Tuple<'a> {
-    pub proto: &'a str,
-    pub src_ip: &'a str,
-    pub src_port: u16,
-    pub dst_ip: &'a str,
-    pub dst_port: u16,
+/// A flow key as the `proto, src_ip, src_port, dst_ip, dst_port` columns hold it.
+fn key_columns(key: &FlowKey) -> (&'static str, String, u16, String, u16) {
+    (key.proto.as_str(), key.client.ip().to_string(), key.client.port(), key.server.ip().to_string(), key.server.port())
 }
 
 /// How far back a flow may have started before one of its alerts: bounds the search for it.
 const LONGEST_FLOW_US: i64 = 24 * 3600 * 1_000_000;
 
 /// The flow columns [`stored_flow`] reads after [`FLOW_SELECT`].
-const STORED_FLOW_SELECT: &str = "id, ts_us, last_us, evidence";
+const STORED_FLOW_SELECT: &str = "id, evidence";
 /// Index of the first column after [`FLOW_SELECT`].
 const FLOW_COLUMNS: usize = 30;
 /// Index of the first column after [`ALERT_SELECT`].
 const ALERT_COLUMNS: usize = 18;
 
 fn stored_flow(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredFlow> {
-    let evidence: Option<String> = row.get(FLOW_COLUMNS + 3)?;
+    let evidence: Option<String> = row.get(FLOW_COLUMNS + 1)?;
     Ok(StoredFlow {
         record: flow_from_row(row)?,
         id: row.get(FLOW_COLUMNS)?,
-        ts_us: row.get(FLOW_COLUMNS + 1)?,
-        last_us: row.get(FLOW_COLUMNS + 2)?,
         // The writer joins the lines with newlines (see `StoreSink::record_flow`).
-        extras: FlowExtras {
-            evidence: evidence.map(|lines| lines.lines().map(str::to_owned).collect()).unwrap_or_default(),
-        },
+        evidence: evidence.map(|lines| lines.lines().map(str::to_owned).collect()).unwrap_or_default(),
     })
 }
 
 fn stored_alert(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredAlert> {
-    Ok(StoredAlert { record: alert_from_row(row)?, id: row.get(ALERT_COLUMNS)?, ts_us: row.get(ALERT_COLUMNS + 1)? })
+    Ok(StoredAlert { record: alert_from_row(row)?, id: row.get(ALERT_COLUMNS)? })
 }
 
 /// The bound parameters of a newest-first page: app key, cursor and limit.
@@ -297,13 +295,17 @@ impl History {
              WHERE app_key = ?1 ORDER BY bytes_out + bytes_in DESC, flows DESC, destination LIMIT ?2",
         )?;
         let rows = statement.query_map(params![app_key, limit], |row| {
+            let (destination, asn, as_org): (String, Option<u32>, Option<String>) =
+                (row.get(0)?, row.get(4)?, row.get(5)?);
             Ok(DestinationSummary {
-                destination: row.get(0)?,
+                network_owner: phonehome_intel::network_owner(asn, as_org.as_deref()).map(Company::from),
+                domain_owner: phonehome_intel::domain_owner(&destination).map(Company::from),
+                destination,
                 flows: unsigned(row.get(1)?),
                 bytes: unsigned(row.get(2)?),
                 country: row.get(3)?,
-                asn: row.get(4)?,
-                as_org: row.get(5)?,
+                asn,
+                as_org,
                 first_us: row.get(6)?,
                 last_us: row.get(7)?,
             })
@@ -412,7 +414,7 @@ impl History {
         limit: u32,
     ) -> Result<Vec<StoredAlert>, StoreError> {
         let mut statement = self.connection.prepare_cached(&format!(
-            "SELECT {ALERT_SELECT}, id, ts_us FROM alerts WHERE (?1 IS NULL OR app_key = ?1)
+            "SELECT {ALERT_SELECT}, id FROM alerts WHERE (?1 IS NULL OR app_key = ?1)
              AND (ts_us, id) < (?2, ?3) ORDER BY ts_us DESC, id DESC LIMIT ?4"
         ))?;
         let (ts_us, id, limit) = page_parameters(before, limit);
@@ -428,32 +430,34 @@ impl History {
         Ok(statement.query_row([id], stored_flow).optional()?)
     }
 
-    /// The latest flow of `tuple` that started at or before `at_us` (and at most a day before): an alert's flow.
-    pub fn flow_at(&self, tuple: Tuple<'_>, at_us: i64) -> Result<Option<StoredFlow>, StoreError> {
+    /// The latest flow of `key` that started at or before `at` (and at most a day before): an alert's flow.
+    pub fn flow_at(&self, key: &FlowKey, at: Timestamp) -> Result<Option<StoredFlow>, StoreError> {
         let mut statement = self.connection.prepare_cached(&format!(
             "SELECT {FLOW_SELECT}, {STORED_FLOW_SELECT} FROM flows WHERE ts_us BETWEEN ?6 AND ?7 AND proto = ?1
              AND src_ip = ?2 AND src_port = ?3 AND dst_ip = ?4 AND dst_port = ?5 ORDER BY ts_us DESC, id DESC LIMIT 1"
         ))?;
-        let Tuple { proto, src_ip, src_port, dst_ip, dst_port } = tuple;
+        let (proto, src_ip, src_port, dst_ip, dst_port) = key_columns(key);
+        let at_us = at.as_micros_i64();
         let since = at_us.saturating_sub(LONGEST_FLOW_US);
         Ok(statement
             .query_row(params![proto, src_ip, src_port, dst_ip, dst_port, since, at_us], stored_flow)
             .optional()?)
     }
 
-    /// Up to `limit` alerts about `tuple` raised from `from_us` to `to_us` inclusive, oldest first.
+    /// Up to `limit` alerts about `key` raised from `from` to `to` inclusive, oldest first.
     pub fn alerts_of(
         &self,
-        tuple: Tuple<'_>,
-        from_us: i64,
-        to_us: i64,
+        key: &FlowKey,
+        from: Timestamp,
+        to: Timestamp,
         limit: u32,
     ) -> Result<Vec<StoredAlert>, StoreError> {
         let mut statement = self.connection.prepare_cached(&format!(
-            "SELECT {ALERT_SELECT}, id, ts_us FROM alerts WHERE ts_us BETWEEN ?6 AND ?7 AND proto = ?1 AND src_ip = ?2
+            "SELECT {ALERT_SELECT}, id FROM alerts WHERE ts_us BETWEEN ?6 AND ?7 AND proto = ?1 AND src_ip = ?2
              AND src_port = ?3 AND dst_ip = ?4 AND dst_port = ?5 ORDER BY ts_us, id LIMIT ?8"
         ))?;
-        let Tuple { proto, src_ip, src_port, dst_ip, dst_port } = tuple;
+        let (proto, src_ip, src_port, dst_ip, dst_port) = key_columns(key);
+        let (from_us, to_us) = (from.as_micros_i64(), to.as_micros_i64());
         let rows = statement
             .query_map(params![proto, src_ip, src_port, dst_ip, dst_port, from_us, to_us, limit], stored_alert)?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -467,73 +471,22 @@ impl History {
 
 #[cfg(test)]
 mod tests {
-    use phonehome_engine::{HostSource, Proto, L7};
-    use phonehome_intel::AlertKind;
+    use phonehome_model::fixtures::{self, T0};
+    use phonehome_model::AlertKind;
 
     use super::*;
-    use crate::{format_micros, Store, StoreConfig};
+    use crate::{Store, StoreConfig};
 
-    /// 2026-11-21T12:00:00Z.
-    const T0: i64 = 1_795_262_400_000_000;
     const SECOND: i64 = 1_000_000;
 
-    fn flow(uid: u32, host: &str, src_port: u16, start_s: i64) -> FlowRecord {
-        FlowRecord {
-            first_seen: format_micros(T0 + start_s * SECOND),
-            last_seen: format_micros(T0 + (start_s + 2) * SECOND),
-            proto: Proto::Tcp,
-            src_ip: "10.0.0.2".parse().expect("ip"),
-            src_port,
-            dst_ip: "203.0.113.7".parse().expect("ip"),
-            dst_port: 80,
-            uid: Some(uid),
-            app: Some(format!("app{uid}")),
-            l7: Some(L7::Http),
-            host: Some(host.to_owned()),
-            host_source: Some(HostSource::Http),
-            country: Some("CN".into()),
-            asn: Some(4134),
-            as_org: Some("CHINANET-BACKBONE".into()),
-            bytes_out: 100,
-            packets_out: 2,
-            bytes_in: 300,
-            packets_in: 3,
-            severity: None,
-            flags: String::new(),
-            tcp_state: Some("closed"),
-            tls_version: None,
-            alpn: None,
-            ja4: None,
-            ech: None,
-            http_method: Some("GET".into()),
-            http_path: Some("/".into()),
-            user_agent: None,
-            dns_names: None,
-        }
+    fn flow(uid: u32, host: &str, src_port: u16, start_s: u64) -> FlowRecord {
+        fixtures::http_flow(uid, host, src_port, start_s)
     }
 
-    fn leak(on: &FlowRecord, offset_us: i64) -> AlertRecord {
-        let start = crate::parse_timestamp_micros(&on.first_seen).expect("time");
-        AlertRecord {
-            ts: format_micros(start + offset_us),
-            severity: Severity::High,
-            kind: AlertKind::IdentifierLeak,
-            proto: on.proto,
-            src_ip: on.src_ip,
-            src_port: on.src_port,
-            dst_ip: on.dst_ip,
-            dst_port: on.dst_port,
-            uid: on.uid,
-            app: on.app.clone(),
-            host: on.host.clone(),
-            country: on.country.clone(),
-            asn: on.asn,
-            as_org: on.as_org.clone(),
-            identifier: Some("imei".into()),
-            encoding: Some("plain".into()),
-            evidence: "imei=[redacted] in the HTTP path".into(),
-            owner: None,
-        }
+    fn leak(on: &FlowRecord, offset_us: u64) -> AlertRecord {
+        let evidence = "imei=[redacted] in the HTTP path";
+        let alert = fixtures::alert(on, AlertKind::IdentifierLeak, evidence);
+        AlertRecord { ts: Timestamp::from_micros(on.first_seen.as_micros() + offset_us), owner: None, ..alert }
     }
 
     /// Five flows of uid 1 a minute apart (two in the same second), one of uid 2, and a leak on uid 1's third.
@@ -544,23 +497,18 @@ mod tests {
         let mut sink = store.sink().expect("sink");
         let mut flows: Vec<FlowRecord> =
             (0..5).map(|i| flow(1, &format!("h{i}.example"), 40_000 + i as u16, i * 60)).collect();
-        flows[4].first_seen = flows[3].first_seen.clone();
+        flows[4].first_seen = flows[3].first_seen;
         flows.push(flow(2, "other.example", 50_000, 30));
-        flows[2].dns_names = Some("h2.example;alias.example".into());
+        flows[2].dns_names = vec!["h2.example".into(), "alias.example".into()];
         for (i, record) in flows.iter().enumerate() {
-            let extras =
-                if i == 2 { FlowExtras { evidence: vec!["one".into(), "two".into()] } } else { FlowExtras::default() };
-            sink.record_flow(record.clone(), extras);
+            let evidence: &[String] = if i == 2 { &["one".into(), "two".into()] } else { &[] };
+            sink.record_flow(record.clone(), evidence);
         }
-        sink.record_alert(leak(&flows[2], SECOND));
+        sink.record_alert(leak(&flows[2], 1_000_000));
         sink.flush().expect("flush");
         drop(sink);
         store.close();
         (dir, History::open(&path).expect("history"), flows)
-    }
-
-    fn tuple(record: &FlowRecord) -> (String, String, String) {
-        (record.proto.as_str().to_owned(), record.src_ip.to_string(), record.dst_ip.to_string())
     }
 
     #[test]
@@ -578,40 +526,42 @@ mod tests {
         let ports: Vec<u16> = seen.iter().map(|flow| flow.record.src_port).collect();
         // Flows 3 and 4 start in the same microsecond: the later row comes first.
         assert_eq!(ports, [40_004, 40_003, 40_002, 40_001, 40_000]);
-        assert!(seen.windows(2).all(|pair| (pair[0].ts_us, pair[0].id) > (pair[1].ts_us, pair[1].id)));
+        assert!(seen
+            .windows(2)
+            .all(|pair| (pair[0].cursor().ts_us, pair[0].id) > (pair[1].cursor().ts_us, pair[1].id)));
         assert_eq!(history.flows_page(None, None, 100).expect("all").len(), flows.len());
         assert!(history.flows_page(Some("uid:3"), None, 100).expect("none").is_empty());
         assert!(history.flows_page(None, None, 0).expect("zero").is_empty());
     }
 
     #[test]
-    fn a_flow_reads_back_whole_with_its_extras_and_alert() {
+    fn a_flow_reads_back_whole_with_its_evidence_and_alert() {
         let (_dir, history, flows) = store();
         let listed = history.flows_page(Some("uid:1"), None, 10).expect("page");
         let third = listed.iter().find(|flow| flow.record.src_port == 40_002).expect("third");
         let stored = history.flow(third.id).expect("query").expect("kept");
         assert_eq!(stored.record, flows[2], "with its DNS names");
-        assert_eq!(stored.extras.evidence, ["one", "two"]);
-        assert_eq!(stored.last_us - stored.ts_us, 2 * SECOND);
+        assert_eq!(stored.evidence, ["one", "two"]);
+        assert_eq!(stored.record.last_seen.since(stored.record.first_seen).as_secs(), 2);
         assert_eq!(history.flow(i64::MAX).expect("query"), None);
 
-        let alert = leak(&flows[2], SECOND);
-        let (proto, src_ip, dst_ip) = tuple(&flows[2]);
-        let key = Tuple { proto: &proto, src_ip: &src_ip, src_port: 40_002, dst_ip: &dst_ip, dst_port: 80 };
-        let at = crate::parse_timestamp_micros(&alert.ts).expect("time");
-        assert_eq!(history.flow_at(key, at).expect("query").map(|flow| flow.id), Some(third.id));
-        assert_eq!(history.flow_at(key, stored.ts_us - 1).expect("before it started"), None);
-        let alerts = history.alerts_of(key, stored.ts_us, stored.last_us, 10).expect("alerts");
+        let alert = leak(&flows[2], 1_000_000);
+        let key = flows[2].key();
+        let (start, end) = (stored.record.first_seen, stored.record.last_seen);
+        assert_eq!(history.flow_at(&key, alert.ts).expect("query").map(|flow| flow.id), Some(third.id));
+        let before = Timestamp::from_micros(start.as_micros() - 1);
+        assert_eq!(history.flow_at(&key, before).expect("before it started"), None);
+        let alerts = history.alerts_of(&key, start, end, 10).expect("alerts");
         assert_eq!(alerts.iter().map(|alert| &alert.record).collect::<Vec<_>>(), [&alert]);
-        let other = Tuple { src_port: 40_001, ..key };
-        assert!(history.alerts_of(other, stored.ts_us, stored.last_us, 10).expect("alerts").is_empty());
+        let other = FlowKey { client: std::net::SocketAddr::new(key.client.ip(), 40_001), ..key };
+        assert!(history.alerts_of(&other, start, end, 10).expect("alerts").is_empty());
     }
 
     #[test]
     fn alert_pages_filter_by_app() {
         let (_dir, history, flows) = store();
         let all = history.alerts_page(None, None, 10).expect("all");
-        assert_eq!(all.iter().map(|alert| alert.record.clone()).collect::<Vec<_>>(), [leak(&flows[2], SECOND)]);
+        assert_eq!(all.iter().map(|alert| alert.record.clone()).collect::<Vec<_>>(), [leak(&flows[2], 1_000_000)]);
         assert_eq!(history.alerts_page(Some("uid:1"), None, 10).expect("uid 1").len(), 1);
         assert!(history.alerts_page(Some("uid:2"), None, 10).expect("uid 2").is_empty());
         assert!(history.alerts_page(None, Some(all[0].cursor()), 10).expect("after the last").is_empty());
@@ -622,7 +572,7 @@ mod tests {
         /// Whatever the start times (ties included) and page sizes, paging yields each of an app's flows once, newest first.
         #[test]
         fn paging_visits_every_flow_once_in_order(
-            starts in proptest::collection::vec((0i64..20, 1u32..4), 0..40),
+            starts in proptest::collection::vec((0u64..20, 1u32..4), 0..40),
             page_size in 1u32..7,
         ) {
             let dir = tempfile::tempdir().expect("tempdir");
@@ -630,11 +580,11 @@ mod tests {
             let store = Store::open(&path, StoreConfig::default()).expect("open");
             let mut sink = store.sink().expect("sink");
             for (port, (start_s, uid)) in (0u16..).zip(&starts) {
-                sink.record_flow(flow(*uid, "h.example", port, *start_s), FlowExtras::default());
+                sink.record_flow(flow(*uid, "h.example", port, *start_s), &[]);
             }
             sink.flush().expect("flush");
             let history = History::open(&path).expect("history");
-            let mut expected: Vec<(i64, u16)> =
+            let mut expected: Vec<(u64, u16)> =
                 starts.iter().zip(0u16..).filter(|((_, uid), _)| *uid == 1).map(|((start_s, _), port)| (*start_s, port)).collect();
             // Rows are inserted in port order, so a later port has a larger row id.
             expected.sort_by(|a, b| b.cmp(a));
@@ -645,7 +595,7 @@ mod tests {
                 proptest::prop_assert!(page.len() <= page_size as usize);
                 let Some(last) = page.last() else { break };
                 before = Some(last.cursor());
-                seen.extend(page.iter().map(|flow| ((flow.ts_us - T0) / SECOND, flow.record.src_port)));
+                seen.extend(page.iter().map(|flow| (flow.record.first_seen.since(T0).as_secs(), flow.record.src_port)));
             }
             proptest::prop_assert_eq!(seen, expected);
         }
@@ -655,11 +605,11 @@ mod tests {
     fn app_timeline_and_destinations_cover_one_app() {
         let (_dir, history, _) = store();
         // Three one-minute buckets: flows at 0, 60 and 120 s (with the leak); the two at 180 s are past the end.
-        let buckets = history.app_timeline("uid:1", T0, 60 * SECOND, 3).expect("timeline");
+        let buckets = history.app_timeline("uid:1", T0.as_micros_i64(), 60 * SECOND, 3).expect("timeline");
         let shape: Vec<(u32, u64, u64, u64)> = buckets.iter().map(|b| (b.bucket, b.flows, b.bytes, b.alerts)).collect();
         assert_eq!(shape, [(0, 1, 400, 0), (1, 1, 400, 0), (2, 1, 400, 1)]);
         assert!(buckets.iter().all(|bucket| bucket.app_key == "uid:1"));
-        assert!(history.app_timeline("uid:1", T0, 0, 0).expect("no buckets").is_empty());
+        assert!(history.app_timeline("uid:1", T0.as_micros_i64(), 0, 0).expect("no buckets").is_empty());
 
         let destinations = history.top_destinations("uid:1", 2).expect("destinations");
         assert_eq!(destinations.len(), 2);

@@ -2,19 +2,18 @@
 //!
 //! Writes go through [`StoreSink`] into a bounded queue drained by one writer thread that commits in
 //! batches (WAL, `synchronous=NORMAL`); the packet path never waits on the disk. Reads and exports go
-//! through [`History`], which streams rows from SQLite instead of loading them.
+//! through [`History`], which streams rows from SQLite instead of loading them. Rows hold the model's typed
+//! records; their SQL text forms are made and read in one module (`row`).
 
 mod error;
 mod export;
 mod history;
-mod report;
 mod row;
 mod schema;
 mod sink;
 mod time;
 mod writer;
 
-use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -23,14 +22,9 @@ use std::time::Duration;
 pub use error::StoreError;
 pub use history::{
     AppSummary, CountryNetwork, Cursor, DestinationSummary, Filter, History, StoredAlert, StoredFlow, TimelineBucket,
-    Tuple,
 };
-pub use report::{human_bytes, Report};
-pub use sink::{FlowExtras, StoreSink, StoreStats};
-pub use time::{format_micros, parse_time_bound, parse_timestamp_micros, Bound};
-
-use phonehome_engine::FlowRecord;
-use phonehome_intel::Severity;
+pub use sink::{StoreSink, StoreStats};
+pub use time::{parse_time_bound, Bound};
 
 /// Tunables of a store; the defaults suit a phone that runs for days.
 #[derive(Clone, Debug)]
@@ -124,14 +118,8 @@ impl Drop for Store {
     }
 }
 
-/// The destination a flow counts under for first-seen tracking and aggregates: its host name, else its address.
-pub fn destination_of(record: &FlowRecord) -> Cow<'_, str> {
-    match &record.host {
-        // Names are case-insensitive: one destination whatever case it was sent in (as the engine's judge keys it).
-        Some(host) if !host.is_empty() => Cow::Owned(host.to_ascii_lowercase()),
-        _ => Cow::Owned(record.dst_ip.to_string()),
-    }
-}
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!("phonehome_store");
 
 /// The key an app is stored under: its uid when known (stable across renames), else its name.
 pub fn app_key(uid: Option<u32>, app: Option<&str>) -> String {
@@ -140,11 +128,4 @@ pub fn app_key(uid: Option<u32>, app: Option<&str>) -> String {
         (None, Some(app)) => format!("app:{app}"),
         (None, None) => "unknown".to_owned(),
     }
-}
-
-/// Parses a severity name (`info`, `low`, `medium`, `high`).
-pub fn parse_severity(name: &str) -> Option<Severity> {
-    [Severity::Info, Severity::Low, Severity::Medium, Severity::High]
-        .into_iter()
-        .find(|severity| severity.as_str().eq_ignore_ascii_case(name.trim()))
 }

@@ -1,39 +1,36 @@
-//! Records to rows and back. Every text column holds the engine's value verbatim so exports are faithful.
+//! Records to rows and back: the typed records meet SQL's text and integers here, and only here.
 
 use std::net::IpAddr;
 use std::str::FromStr;
 
-use phonehome_engine::flow::TcpProgress;
-use phonehome_engine::record::AlertRecord;
-use phonehome_engine::{FlowRecord, HostSource, Proto, L7};
-use phonehome_intel::{AlertKind, Severity};
+use phonehome_model::{join_list, split_list, AlertRecord, FlowRecord, TcpState, Timestamp};
 use rusqlite::types::Type;
 use rusqlite::{params, Row, Statement};
 
 use crate::app_key;
-use crate::time::parse_timestamp_micros;
 
-pub(crate) const INSERT_FLOW: &str = "INSERT INTO flows (ts_us, last_us, app_key, sev_rank, first_seen, last_seen,
-    proto, src_ip, src_port, dst_ip, dst_port, uid, app, l7, host, host_source, country, asn, as_org, bytes_out,
-    packets_out, bytes_in, packets_in, severity, flags, tcp_state, tls_version, alpn, ja4, ech, http_method, http_path,
-    user_agent, dns_names, evidence) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-    ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35)";
+pub(crate) const INSERT_FLOW: &str = "INSERT INTO flows (ts_us, last_us, app_key, sev_rank, proto, src_ip, src_port,
+    dst_ip, dst_port, uid, app, l7, host, host_source, country, asn, as_org, bytes_out, packets_out, bytes_in,
+    packets_in, severity, flags, tcp_state, tls_version, alpn, ja4, ech, http_method, http_path, user_agent, dns_names,
+    evidence) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21,
+    ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33)";
 
 /// The columns [`flow_from_row`] reads, in [`FlowRecord`] order.
-pub(crate) const FLOW_SELECT: &str = "first_seen, last_seen, proto, src_ip, src_port, dst_ip, dst_port, uid, app, l7,
-    host, host_source, country, asn, as_org, bytes_out, packets_out, bytes_in, packets_in, severity, flags, tcp_state,
+pub(crate) const FLOW_SELECT: &str = "ts_us, last_us, proto, src_ip, src_port, dst_ip, dst_port, uid, app, l7, host,
+    host_source, country, asn, as_org, bytes_out, packets_out, bytes_in, packets_in, severity, flags, tcp_state,
     tls_version, alpn, ja4, ech, http_method, http_path, user_agent, dns_names";
 
-pub(crate) const INSERT_ALERT: &str = "INSERT INTO alerts (ts_us, app_key, sev_rank, ts, severity, kind, proto, src_ip,
+pub(crate) const INSERT_ALERT: &str = "INSERT INTO alerts (ts_us, app_key, sev_rank, severity, kind, proto, src_ip,
     src_port, dst_ip, dst_port, uid, app, host, country, asn, as_org, identifier, encoding, evidence, owner)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)";
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)";
 
 /// The columns [`alert_from_row`] reads, in [`AlertRecord`] order.
-pub(crate) const ALERT_SELECT: &str = "ts, severity, kind, proto, src_ip, src_port, dst_ip, dst_port, uid, app, host,
+pub(crate) const ALERT_SELECT: &str =
+    "ts_us, severity, kind, proto, src_ip, src_port, dst_ip, dst_port, uid, app, host,
     country, asn, as_org, identifier, encoding, evidence, owner";
 
 /// Counters are u64 in records and i64 in SQLite; a count past 2^63 is not a real flow.
-fn count(value: u64) -> i64 {
+pub(crate) fn count(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
 
@@ -42,26 +39,22 @@ pub(crate) fn flow_severity_rank(record: &FlowRecord) -> Option<i64> {
     record.severity.map(|severity| severity as i64)
 }
 
-/// A flow's start and end in microseconds (0 for an unparseable start, the start for an unparseable end).
-pub(crate) fn flow_span_us(record: &FlowRecord) -> (i64, i64) {
-    let first_us = parse_timestamp_micros(&record.first_seen).unwrap_or(0);
-    (first_us, parse_timestamp_micros(&record.last_seen).unwrap_or(first_us))
+/// A list column: `;`-joined like the exports, NULL when empty.
+fn list(items: &[String]) -> Option<String> {
+    (!items.is_empty()).then(|| join_list(items))
 }
 
 pub(crate) fn insert_flow(
     statement: &mut Statement<'_>,
     record: &FlowRecord,
-    (first_us, last_us): (i64, i64),
     app_key: &str,
     evidence: &str,
 ) -> rusqlite::Result<()> {
     statement.execute(params![
-        first_us,
-        last_us,
+        record.first_seen.as_micros_i64(),
+        record.last_seen.as_micros_i64(),
         app_key,
         flow_severity_rank(record),
-        record.first_seen,
-        record.last_seen,
         record.proto.as_str(),
         record.src_ip.to_string(),
         record.src_port,
@@ -69,9 +62,9 @@ pub(crate) fn insert_flow(
         record.dst_port,
         record.uid,
         record.app,
-        record.l7.map(L7::as_str),
+        record.l7.map(|l7| l7.as_str()),
         record.host,
-        record.host_source.map(HostSource::as_str),
+        record.host_source.map(|source| source.as_str()),
         record.country,
         record.asn,
         record.as_org,
@@ -79,17 +72,17 @@ pub(crate) fn insert_flow(
         count(record.packets_out),
         count(record.bytes_in),
         count(record.packets_in),
-        record.severity.map(Severity::as_str),
-        record.flags,
-        record.tcp_state,
+        record.severity.map(|severity| severity.as_str()),
+        join_list(&record.flags),
+        record.tcp_state.map(TcpState::as_str),
         record.tls_version,
-        record.alpn,
+        list(&record.alpn),
         record.ja4,
         record.ech,
         record.http_method,
         record.http_path,
         record.user_agent,
-        record.dns_names,
+        list(&record.dns_names),
         (!evidence.is_empty()).then_some(evidence),
     ])?;
     Ok(())
@@ -97,10 +90,9 @@ pub(crate) fn insert_flow(
 
 pub(crate) fn insert_alert(statement: &mut Statement<'_>, alert: &AlertRecord) -> rusqlite::Result<()> {
     statement.execute(params![
-        parse_timestamp_micros(&alert.ts).unwrap_or(0),
+        alert.ts.as_micros_i64(),
         app_key(alert.uid, alert.app.as_deref()),
         alert.severity as i64,
-        alert.ts,
         alert.severity.as_str(),
         alert.kind.as_str(),
         alert.proto.as_str(),
@@ -122,34 +114,17 @@ pub(crate) fn insert_alert(statement: &mut Statement<'_>, alert: &AlertRecord) -
     Ok(())
 }
 
-/// A column whose text must be one of a fixed vocabulary.
-fn vocabulary<T: Copy>(
-    row: &Row<'_>,
-    index: usize,
-    values: &[T],
-    name: impl Fn(T) -> &'static str,
-) -> rusqlite::Result<T> {
-    let text: String = row.get(index)?;
-    values.iter().copied().find(|value| name(*value) == text).ok_or_else(|| invalid(index, &text))
-}
-
-fn optional_vocabulary<T: Copy>(
-    row: &Row<'_>,
-    index: usize,
-    values: &[T],
-    name: impl Fn(T) -> &'static str,
-) -> rusqlite::Result<Option<T>> {
-    match row.get::<_, Option<String>>(index)? {
-        None => Ok(None),
-        Some(text) => {
-            values.iter().copied().find(|value| name(*value) == text).map(Some).ok_or_else(|| invalid(index, &text))
-        }
-    }
-}
-
+/// A text column holding a value of a type with a text form (an address, a vocabulary name).
 fn parsed<T: FromStr>(row: &Row<'_>, index: usize) -> rusqlite::Result<T> {
     let text: String = row.get(index)?;
     text.parse().map_err(|_| invalid(index, &text))
+}
+
+fn optional_parsed<T: FromStr>(row: &Row<'_>, index: usize) -> rusqlite::Result<Option<T>> {
+    match row.get::<_, Option<String>>(index)? {
+        None => Ok(None),
+        Some(text) => text.parse().map(Some).map_err(|_| invalid(index, &text)),
+    }
 }
 
 fn unsigned(row: &Row<'_>, index: usize) -> rusqlite::Result<u64> {
@@ -157,31 +132,39 @@ fn unsigned(row: &Row<'_>, index: usize) -> rusqlite::Result<u64> {
     u64::try_from(value).map_err(|_| invalid(index, &value.to_string()))
 }
 
+fn time(row: &Row<'_>, index: usize) -> rusqlite::Result<Timestamp> {
+    Ok(Timestamp::from_micros_i64(row.get(index)?))
+}
+
+fn list_of(row: &Row<'_>, index: usize) -> rusqlite::Result<Vec<String>> {
+    Ok(row.get::<_, Option<String>>(index)?.map_or_else(Vec::new, |text| split_list(&text)))
+}
+
 fn invalid(index: usize, text: &str) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(index, Type::Text, format!("unexpected value {text:?}").into())
 }
 
-/// A label from a newer engine reads back as `unknown` rather than failing a whole export.
-fn tcp_state(row: &Row<'_>, index: usize) -> rusqlite::Result<Option<&'static str>> {
+/// A state from a newer engine reads back as `unknown` rather than failing a whole export.
+fn tcp_state(row: &Row<'_>, index: usize) -> rusqlite::Result<Option<TcpState>> {
     let label: Option<String> = row.get(index)?;
-    Ok(label.map(|label| TcpProgress::LABELS.iter().copied().find(|known| *known == label).unwrap_or("unknown")))
+    Ok(label.map(|label| label.parse().unwrap_or(TcpState::Unknown)))
 }
 
 /// Reads a row selected with [`FLOW_SELECT`].
 pub(crate) fn flow_from_row(row: &Row<'_>) -> rusqlite::Result<FlowRecord> {
     Ok(FlowRecord {
-        first_seen: row.get(0)?,
-        last_seen: row.get(1)?,
-        proto: vocabulary(row, 2, &Proto::ALL, Proto::as_str)?,
+        first_seen: time(row, 0)?,
+        last_seen: time(row, 1)?,
+        proto: parsed(row, 2)?,
         src_ip: parsed::<IpAddr>(row, 3)?,
         src_port: row.get(4)?,
         dst_ip: parsed::<IpAddr>(row, 5)?,
         dst_port: row.get(6)?,
         uid: row.get(7)?,
         app: row.get(8)?,
-        l7: optional_vocabulary(row, 9, &L7::ALL, L7::as_str)?,
+        l7: optional_parsed(row, 9)?,
         host: row.get(10)?,
-        host_source: optional_vocabulary(row, 11, &HostSource::ALL, HostSource::as_str)?,
+        host_source: optional_parsed(row, 11)?,
         country: row.get(12)?,
         asn: row.get(13)?,
         as_org: row.get(14)?,
@@ -189,27 +172,27 @@ pub(crate) fn flow_from_row(row: &Row<'_>) -> rusqlite::Result<FlowRecord> {
         packets_out: unsigned(row, 16)?,
         bytes_in: unsigned(row, 17)?,
         packets_in: unsigned(row, 18)?,
-        severity: optional_vocabulary(row, 19, &Severity::ALL, Severity::as_str)?,
-        flags: row.get(20)?,
+        severity: optional_parsed(row, 19)?,
+        flags: list_of(row, 20)?,
         tcp_state: tcp_state(row, 21)?,
         tls_version: row.get(22)?,
-        alpn: row.get(23)?,
+        alpn: list_of(row, 23)?,
         ja4: row.get(24)?,
         ech: row.get(25)?,
         http_method: row.get(26)?,
         http_path: row.get(27)?,
         user_agent: row.get(28)?,
-        dns_names: row.get(29)?,
+        dns_names: list_of(row, 29)?,
     })
 }
 
 /// Reads a row selected with [`ALERT_SELECT`].
 pub(crate) fn alert_from_row(row: &Row<'_>) -> rusqlite::Result<AlertRecord> {
     Ok(AlertRecord {
-        ts: row.get(0)?,
-        severity: vocabulary(row, 1, &Severity::ALL, Severity::as_str)?,
-        kind: vocabulary(row, 2, &AlertKind::ALL, AlertKind::as_str)?,
-        proto: vocabulary(row, 3, &Proto::ALL, Proto::as_str)?,
+        ts: time(row, 0)?,
+        severity: parsed(row, 1)?,
+        kind: parsed(row, 2)?,
+        proto: parsed(row, 3)?,
         src_ip: parsed::<IpAddr>(row, 4)?,
         src_port: row.get(5)?,
         dst_ip: parsed::<IpAddr>(row, 6)?,

@@ -10,7 +10,7 @@ use crate::{StoreConfig, StoreError};
 /// Migration `i` takes the schema from version `i` to `i + 1`; never edit one that has shipped.
 const MIGRATIONS: &[&str] = &[
     // Version 1. Text columns keep the engine's values verbatim; `*_us` columns (microseconds since the
-    // epoch, 0 when unparseable) index time for ranges and retention; `sev_rank` is `Severity as i64`.
+    // epoch) index time for ranges and retention; `sev_rank` is `Severity as i64`.
     "CREATE TABLE flows (
         id INTEGER PRIMARY KEY,
         ts_us INTEGER NOT NULL,
@@ -114,6 +114,10 @@ const MIGRATIONS: &[&str] = &[
     // these, the pages of an app with few records scan the whole time index.
     "CREATE INDEX flows_app_ts ON flows (app_key, ts_us, id);
     CREATE INDEX alerts_app_ts ON alerts (app_key, ts_us, id);",
+    // Version 3. Times are kept once, as microseconds: the ISO 8601 copies are made by the exports.
+    "ALTER TABLE flows DROP COLUMN first_seen;
+    ALTER TABLE flows DROP COLUMN last_seen;
+    ALTER TABLE alerts DROP COLUMN ts;",
 ];
 
 /// The schema version this build writes.
@@ -305,6 +309,36 @@ mod tests {
             )
             .unwrap();
         assert!(plan.contains("flows_app_ts"), "{plan}");
+    }
+
+    #[test]
+    fn a_version_2_store_keeps_its_records_without_the_text_times() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.db");
+        let old = Connection::open(&path).unwrap();
+        old.execute_batch(&MIGRATIONS[..2].concat()).unwrap();
+        old.pragma_update(None, "user_version", 2).unwrap();
+        old.execute_batch(
+            "INSERT INTO flows (ts_us, last_us, app_key, first_seen, last_seen, proto, src_ip, src_port, dst_ip,
+             dst_port, bytes_out, packets_out, bytes_in, packets_in, flags, dns_names) VALUES (1709294400000000,
+             1709294401000000, 'unknown', '2024-03-01T12:00:00.000000Z', '2024-03-01T12:00:01.000000Z', 'UDP',
+             '10.0.0.2', 40000, '10.0.0.1', 53, 30, 1, 46, 1, '', 'a.example;b.example')",
+        )
+        .unwrap();
+        drop(old);
+        drop(open_for_writing(&path, &StoreConfig::default()).unwrap());
+        let history = crate::History::open(&path).unwrap();
+        let mut flows = Vec::new();
+        history
+            .for_each_flow(&crate::Filter::default(), |flow| {
+                flows.push(flow);
+                Ok(())
+            })
+            .unwrap();
+        let flow = flows.first().unwrap();
+        assert_eq!(flow.first_seen.iso8601(), "2024-03-01T12:00:00.000000Z");
+        assert_eq!(flow.last_seen.iso8601(), "2024-03-01T12:00:01.000000Z");
+        assert_eq!(flow.dns_names, ["a.example", "b.example"]);
     }
 
     #[test]

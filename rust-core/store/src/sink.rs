@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use lru::LruCache;
 use phonehome_engine::judge::DestinationMemory;
-use phonehome_engine::record::AlertRecord;
-use phonehome_engine::{FlowRecord, FlowSink, Timestamp};
+use phonehome_engine::FlowSink;
+use phonehome_model::{AlertRecord, FlowRecord, Timestamp};
 use rusqlite::{Connection, OptionalExtension};
 
 use crate::writer::{FirstSeenMsg, FlowMsg, Msg, PacketMsg, Shared};
@@ -32,13 +32,6 @@ pub struct StoreStats {
     pub removed_by_retention: u64,
     /// Why writing stopped, if it did.
     pub failure: Option<Arc<StoreError>>,
-}
-
-/// Facts about a flow that its record does not carry.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct FlowExtras {
-    /// Evidence lines of the findings about the flow (its alerts').
-    pub evidence: Vec<String>,
 }
 
 /// Sends records to the store's writer thread; implements the engine's [`FlowSink`].
@@ -85,9 +78,9 @@ impl StoreSink {
         })
     }
 
-    /// Queues a finished flow with what its record does not carry.
-    pub fn record_flow(&mut self, record: FlowRecord, extras: FlowExtras) {
-        let msg = FlowMsg { record, evidence: extras.evidence.join("\n") };
+    /// Queues a finished flow with the evidence lines of its alerts (one line each).
+    pub fn record_flow(&mut self, record: FlowRecord, evidence: &[String]) {
+        let msg = FlowMsg { record, evidence: evidence.join("\n") };
         self.send(Msg::Flow(Box::new(msg)));
     }
 
@@ -97,16 +90,22 @@ impl StoreSink {
     }
 
     /// Queues a raw IP packet for pcapng export (ignored unless the store keeps packets).
-    pub fn record_packet(&mut self, ts_us: i64, uid: Option<u32>, app: Option<&str>, data: &[u8]) {
+    pub fn record_packet(&mut self, ts: Timestamp, uid: Option<u32>, app: Option<&str>, data: &[u8]) {
         if self.keep_packets && !self.shared.has_failed() {
-            let packet = PacketMsg { ts_us, uid, app: app.map(str::to_owned), data: data.to_vec() };
+            let packet = PacketMsg { ts_us: ts.as_micros_i64(), uid, app: app.map(str::to_owned), data: data.to_vec() };
             self.send(Msg::Packet(Box::new(packet)));
         }
     }
 
     /// Whether this app has never reached `destination` (across restarts); remembers it from now on.
     /// Asks the database once per new (app, destination): call it per new flow, not per packet.
-    pub fn is_new_destination(&mut self, uid: Option<u32>, app: Option<&str>, destination: &str, seen_us: i64) -> bool {
+    pub fn is_new_destination(
+        &mut self,
+        uid: Option<u32>,
+        app: Option<&str>,
+        destination: &str,
+        seen: Timestamp,
+    ) -> bool {
         let key = (app_key(uid, app), destination.to_owned());
         if self.seen.get(&key).is_some() {
             return false;
@@ -131,7 +130,12 @@ impl StoreSink {
             }
         };
         if is_new {
-            let msg = FirstSeenMsg { uid, app: app.map(str::to_owned), destination: key.1.clone(), seen_us };
+            let msg = FirstSeenMsg {
+                uid,
+                app: app.map(str::to_owned),
+                destination: key.1.clone(),
+                seen_us: seen.as_micros_i64(),
+            };
             self.send(Msg::FirstSeen(Box::new(msg)));
         }
         // An entry pushed out of the cache makes it incomplete: later misses must ask the database.
@@ -172,16 +176,15 @@ impl StoreSink {
 /// First contacts remembered in the store, so `new_destination` survives restarts.
 impl DestinationMemory for StoreSink {
     fn first_contact(&mut self, uid: Option<u32>, app: &str, destination: &str, ts: Timestamp) -> bool {
-        let seen_us = i64::try_from(ts.as_micros()).unwrap_or(i64::MAX);
-        self.is_new_destination(uid, Some(app), destination, seen_us)
+        self.is_new_destination(uid, Some(app), destination, ts)
     }
 }
 
 impl FlowSink for StoreSink {
     fn flow_ended(&mut self, record: FlowRecord, alerts: Vec<AlertRecord>) {
         // Evidence is one line per alert: newlines inside one would split it when read back.
-        let evidence = alerts.iter().map(|alert| alert.evidence.replace(['\r', '\n'], " ")).collect();
-        self.record_flow(record, FlowExtras { evidence });
+        let evidence: Vec<String> = alerts.iter().map(|alert| alert.evidence.replace(['\r', '\n'], " ")).collect();
+        self.record_flow(record, &evidence);
         for alert in alerts {
             self.record_alert(alert);
         }

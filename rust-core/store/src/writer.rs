@@ -9,15 +9,13 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use phonehome_engine::record::AlertRecord;
-use phonehome_engine::FlowRecord;
+use phonehome_model::{AlertRecord, FlowRecord};
 use rusqlite::{params, Connection};
 
-use crate::row::{flow_severity_rank, flow_span_us, insert_alert, insert_flow, INSERT_ALERT, INSERT_FLOW};
+use crate::row::{count, flow_severity_rank, insert_alert, insert_flow, INSERT_ALERT, INSERT_FLOW};
 use crate::schema::DiskBudget;
 use crate::sink::StoreStats;
-use crate::time::parse_timestamp_micros;
-use crate::{app_key, destination_of, StoreConfig, StoreError};
+use crate::{app_key, StoreConfig, StoreError};
 
 /// What sinks send to the writer.
 pub(crate) enum Msg {
@@ -265,11 +263,10 @@ impl Writer {
             let mut statement = transaction.prepare_cached(INSERT_FLOW)?;
             for flow in &batch.flows {
                 let record = &flow.record;
-                let (first_us, last_us) = flow_span_us(record);
+                let (first_us, last_us) = (record.first_seen.as_micros_i64(), record.last_seen.as_micros_i64());
                 let key = app_key(record.uid, record.app.as_deref());
-                insert_flow(&mut statement, record, (first_us, last_us), &key, &flow.evidence)?;
-                let bytes_out = i64::try_from(record.bytes_out).unwrap_or(i64::MAX);
-                let bytes_in = i64::try_from(record.bytes_in).unwrap_or(i64::MAX);
+                insert_flow(&mut statement, record, &key, &flow.evidence)?;
+                let (bytes_out, bytes_in) = (count(record.bytes_out), count(record.bytes_in));
                 let app = apps.entry(key.clone()).or_default();
                 widen(&mut app.first_us, &mut app.last_us, app.flows + app.alerts == 0, first_us, last_us);
                 app.uid = app.uid.or(record.uid);
@@ -280,7 +277,7 @@ impl Writer {
                 app.bytes_out = app.bytes_out.saturating_add(bytes_out);
                 app.bytes_in = app.bytes_in.saturating_add(bytes_in);
                 app.max_sev_rank = app.max_sev_rank.max(flow_severity_rank(record));
-                let destination = destinations.entry((key, destination_of(record).into_owned())).or_default();
+                let destination = destinations.entry((key, record.destination())).or_default();
                 widen(&mut destination.first_us, &mut destination.last_us, destination.flows == 0, first_us, last_us);
                 destination.flows += 1;
                 destination.bytes_out = destination.bytes_out.saturating_add(bytes_out);
@@ -294,7 +291,7 @@ impl Writer {
             let mut statement = transaction.prepare_cached(INSERT_ALERT)?;
             for alert in &batch.alerts {
                 insert_alert(&mut statement, alert)?;
-                let ts_us = parse_timestamp_micros(&alert.ts).unwrap_or(0);
+                let ts_us = alert.ts.as_micros_i64();
                 let app = apps.entry(app_key(alert.uid, alert.app.as_deref())).or_default();
                 widen(&mut app.first_us, &mut app.last_us, app.flows + app.alerts == 0, ts_us, ts_us);
                 app.uid = app.uid.or(alert.uid);

@@ -30,8 +30,8 @@ fn crash_child() {
     let stdout = std::io::stdout();
     for batch in first.. {
         for index in 0..FLOWS_PER_BATCH {
-            let mut record = flow("Heavy, \"writer\"", 10001, &format!("h{index}.example"), batch % 100_000);
-            record.flags = format!("batch:{batch}");
+            let mut record = flow("Heavy, \"writer\"", 10001, &format!("h{index}.example"), (batch % 100_000) as u64);
+            record.flags = vec![format!("batch:{batch}")];
             if index == 0 {
                 sink.record_alert(alert(&record, AlertKind::Tracker, &format!("batch {batch}")));
             }

@@ -52,7 +52,7 @@ fn batches_present(path: &Path) -> Vec<i64> {
     let mut flags = Vec::new();
     history
         .for_each_flow(&Filter::default(), |record| {
-            flags.push(record.flags);
+            flags.extend(record.flags);
             Ok(())
         })
         .unwrap();
@@ -71,8 +71,8 @@ fn a_full_disk_stops_writing_with_a_clear_error_and_loses_nothing_committed() {
     let failure = loop {
         let batch = acknowledged.len() as i64;
         for index in 0..100 {
-            let mut record = flow("Filler", 10001, &format!("h{batch}-{index}.example"), batch);
-            record.flags = format!("batch:{batch}");
+            let mut record = flow("Filler", 10001, &format!("h{batch}-{index}.example"), batch as u64);
+            record.flags = vec![format!("batch:{batch}")];
             sink.flow_ended(record, Vec::new());
         }
         match sink.flush() {
@@ -108,7 +108,7 @@ fn a_read_only_store_is_refused_clearly_and_still_readable() {
         let store = open(&path);
         let mut sink = store.sink().unwrap();
         let mut record = flow("Kept", 10001, "kept.example", 0);
-        record.flags = "batch:7".into();
+        record.flags = vec!["batch:7".into()];
         sink.flow_ended(record, Vec::new());
         sink.flush().unwrap();
         drop(sink);

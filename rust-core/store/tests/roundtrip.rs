@@ -9,9 +9,10 @@ use std::time::Duration;
 
 use common::{alert, flow, hostile_flows, open, T0};
 use phonehome_engine::record::neutralise_formula;
-use phonehome_engine::{CsvWriter, FlowRecord, FlowSink};
-use phonehome_intel::{AlertKind, Severity};
-use phonehome_store::{Filter, FlowExtras, History, Store, StoreConfig};
+use phonehome_engine::{CsvWriter, FlowSink};
+use phonehome_model::fixtures::at;
+use phonehome_model::{AlertKind, FlowRecord, Severity, TcpState, Timestamp};
+use phonehome_store::{Filter, History, Store, StoreConfig};
 use proptest::prelude::*;
 
 fn direct_csv(records: &[FlowRecord]) -> Vec<u8> {
@@ -46,7 +47,8 @@ fn csv_export_reads_back_into_the_same_records() {
     let rows: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>().unwrap();
     assert_eq!(rows.len(), records.len());
     for (row, record) in rows.iter().zip(&records) {
-        let expected: Vec<String> = record.cells().iter().map(|cell| neutralise_formula(cell).into_owned()).collect();
+        let expected: Vec<String> =
+            phonehome_engine::record::cells(record).iter().map(|cell| neutralise_formula(cell).into_owned()).collect();
         assert_eq!(row.iter().collect::<Vec<_>>(), expected);
     }
     let first = rows.first().unwrap();
@@ -94,15 +96,22 @@ fn filters_select_by_time_app_and_severity() {
     let store = open(&dir.path().join("store.db"));
     let mut sink = store.sink().unwrap();
     for record in &records {
-        sink.record_flow(record.clone(), FlowExtras::default());
+        sink.record_flow(record.clone(), &[]);
     }
     sink.flush().unwrap();
     let history = store.history().unwrap();
     let count = |filter: Filter| history.for_each_flow(&filter, |_| Ok(())).unwrap();
     assert_eq!(count(Filter::default()), 3);
-    assert_eq!(count(Filter { since: Some(T0 + 15_000_000), ..Filter::default() }), 2);
-    assert_eq!(count(Filter { until: Some(T0 + 15_000_000), ..Filter::default() }), 1);
-    assert_eq!(count(Filter { since: Some(T0 + 30_000_000), until: Some(T0 + 30_000_001), ..Filter::default() }), 1);
+    assert_eq!(count(Filter { since: Some(at(15)), ..Filter::default() }), 2);
+    assert_eq!(count(Filter { until: Some(at(15)), ..Filter::default() }), 1);
+    assert_eq!(
+        count(Filter {
+            since: Some(at(30)),
+            until: Some(Timestamp::from_micros(at(30).as_micros() + 1)),
+            ..Filter::default()
+        }),
+        1
+    );
     assert_eq!(count(Filter { app: Some("小米浏览器 — Ünïcödé".into()), ..Filter::default() }), 1);
     assert_eq!(count(Filter { app: Some("10123".into()), ..Filter::default() }), 1);
     assert_eq!(count(Filter { app: Some("nobody".into()), ..Filter::default() }), 0);
@@ -118,17 +127,17 @@ fn first_seen_destinations_survive_a_restart() {
         let store = open(&path);
         let mut sink = store.sink().unwrap();
         assert!(sink.is_new_destination(Some(10123), Some("Browser"), "example.com", T0));
-        assert!(!sink.is_new_destination(Some(10123), Some("Browser"), "example.com", T0 + 1));
+        assert!(!sink.is_new_destination(Some(10123), Some("Browser"), "example.com", at(1)));
         sink.flow_ended(flow("Browser", 10123, "tracker.example", 5), Vec::new());
         sink.flush().unwrap();
         store.close();
     }
     let store = open(&path);
     let mut sink = store.sink().unwrap();
-    assert!(!sink.is_new_destination(Some(10123), Some("Browser"), "example.com", T0 + 2));
-    assert!(!sink.is_new_destination(Some(10123), Some("Browser renamed"), "tracker.example", T0 + 2));
-    assert!(sink.is_new_destination(Some(10124), Some("Other"), "example.com", T0 + 2));
-    assert!(sink.is_new_destination(Some(10123), Some("Browser"), "new.example", T0 + 2));
+    assert!(!sink.is_new_destination(Some(10123), Some("Browser"), "example.com", at(2)));
+    assert!(!sink.is_new_destination(Some(10123), Some("Browser renamed"), "tracker.example", at(2)));
+    assert!(sink.is_new_destination(Some(10124), Some("Other"), "example.com", at(2)));
+    assert!(sink.is_new_destination(Some(10123), Some("Browser"), "new.example", at(2)));
 }
 
 #[test]
@@ -220,11 +229,11 @@ fn retention_by_size_keeps_the_newest_and_the_files_under_the_bound() {
     assert!(stats.removed_by_retention > 0);
     let history = store.history().unwrap();
     let kept = history.for_each_flow(&Filter::default(), |_| Ok(())).unwrap();
-    assert!(kept > 500 && kept < total as u64, "{kept}");
+    assert!(kept > 500 && kept < total, "{kept}");
     // Oldest first: what is kept is a contiguous run ending with the newest.
-    let newest = Filter { since: Some(T0 + (total - 1) * 1_000_000), ..Filter::default() };
+    let newest = Filter { since: Some(at(total - 1)), ..Filter::default() };
     assert_eq!(history.for_each_flow(&newest, |_| Ok(())).unwrap(), 1);
-    let tail = Filter { since: Some(T0 + (total - kept as i64) * 1_000_000), ..Filter::default() };
+    let tail = Filter { since: Some(at(total - kept)), ..Filter::default() };
     assert_eq!(history.for_each_flow(&tail, |_| Ok(())).unwrap(), kept);
     assert_eq!(history.integrity_check().unwrap(), "ok");
 }
@@ -246,8 +255,8 @@ fn a_full_queue_drops_and_counts_instead_of_blocking() {
     blocker.execute_batch("ROLLBACK").unwrap();
     sink.flush().unwrap();
     let stats = store.stats();
-    assert!(stats.dropped >= sent as u64 - 32 - 1, "{stats:?}");
-    assert_eq!(stats.flows + stats.dropped, sent as u64);
+    assert!(stats.dropped >= sent - 32 - 1, "{stats:?}");
+    assert_eq!(stats.flows + stats.dropped, sent);
     assert!(stats.failure.is_none());
 }
 
@@ -257,7 +266,7 @@ fn pcapng_export_opens_in_tshark_with_every_packet_and_its_app() {
     if !common::may_run("pcapng_export_opens_in_tshark", tshark, "tshark is not installed (apt-get install tshark)") {
         return;
     }
-    let mut capture = phonehome_testdata::CaptureBuilder::new(Duration::from_micros(T0 as u64));
+    let mut capture = phonehome_testdata::CaptureBuilder::new(T0.0);
     let client: SocketAddr = "10.0.0.2:40001".parse().unwrap();
     let server: SocketAddr = "93.184.216.34:80".parse().unwrap();
     capture.tcp_session(
@@ -272,7 +281,7 @@ fn pcapng_export_opens_in_tshark_with_every_packet_and_its_app() {
     let mut sink = store.sink().unwrap();
     for (index, (ts, data)) in packets.iter().enumerate() {
         let app = if index % 2 == 0 { "Browser, \"Pro\" 小米" } else { "Other" };
-        sink.record_packet(ts.as_micros() as i64, Some(10123), Some(app), data);
+        sink.record_packet(Timestamp(*ts), Some(10123), Some(app), data);
     }
     sink.flush().unwrap();
     let out = dir.path().join("out.pcapng");
@@ -320,7 +329,7 @@ proptest! {
         prop_assert_eq!(&exported, &direct_csv(&records));
         let mut reader = csv::Reader::from_reader(exported.as_slice());
         let row = reader.records().next().unwrap().unwrap();
-        let expected: Vec<String> = records[0].cells().iter().map(|c| neutralise_formula(c).into_owned()).collect();
+        let expected: Vec<String> = phonehome_engine::record::cells(&records[0]).iter().map(|c| neutralise_formula(c).into_owned()).collect();
         prop_assert_eq!(row.iter().collect::<Vec<_>>(), expected);
     }
 }
@@ -364,7 +373,7 @@ fn a_tampered_row_fails_the_export_without_panicking() {
             Ok(())
         })
         .unwrap();
-    assert_eq!(states.first(), Some(&Some("unknown")));
+    assert_eq!(states.first(), Some(&Some(TcpState::Unknown)));
 }
 
 #[test]
@@ -372,8 +381,10 @@ fn a_flow_is_kept_with_the_evidence_of_its_alerts() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir.path().join("store.db"));
     let mut sink = store.sink().unwrap();
-    let leaky =
-        FlowRecord { dns_names: Some("reg.example;alias.example".into()), ..flow("Reg", 10001, "reg.example", 5) };
+    let leaky = FlowRecord {
+        dns_names: vec!["reg.example".into(), "alias.example".into()],
+        ..flow("Reg", 10001, "reg.example", 5)
+    };
     let alerts = vec![
         alert(&leaky, AlertKind::IdentifierLeak, "imei [redacted] in the HTTP path"),
         alert(&leaky, AlertKind::CleartextHttp, "GET to reg.example\nin clear"),
@@ -384,7 +395,7 @@ fn a_flow_is_kept_with_the_evidence_of_its_alerts() {
     let id = history.flows_page(None, None, 10).unwrap().first().unwrap().id;
     let stored = history.flow(id).unwrap().unwrap();
     assert_eq!(stored.record, leaky, "with its DNS names");
-    assert_eq!(stored.extras.evidence, ["imei [redacted] in the HTTP path", "GET to reg.example in clear"]);
+    assert_eq!(stored.evidence, ["imei [redacted] in the HTTP path", "GET to reg.example in clear"]);
     let mut kept = Vec::new();
     history
         .for_each_alert(&Filter::default(), |alert| {

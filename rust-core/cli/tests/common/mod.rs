@@ -38,6 +38,13 @@ pub fn self_signed_certificate(dir: &Path) -> (String, String) {
     (cert, key)
 }
 
+/// A temporary folder the lab's clients, which run as other uids, can read (upload files, certificates).
+pub fn readable_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    sh(&["chmod", "755", dir.path().to_str().unwrap()]);
+    dir
+}
+
 /// Runs a command to completion; panics with its stderr when it fails.
 pub fn sh(args: &[&str]) -> std::process::Output {
     let out = Command::new(args[0]).args(&args[1..]).output().unwrap_or_else(|e| panic!("{args:?}: {e}"));

@@ -12,6 +12,9 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use phonehome_model::{FlowKey, Timestamp};
+use phonehome_packet::IpPacket;
+
 use phonehome_stack::{
     FwmarkProtector, Limits, PacketObserver, ProcNetResolver, RunningStack, Stack, StackConfig, UpstreamDns,
 };
@@ -51,19 +54,19 @@ fn run(args: &[&str]) {
 pub struct Seen {
     pub packets: usize,
     pub bytes: usize,
-    pub owners: Vec<(u8, SocketAddr, SocketAddr, u32)>,
+    pub owners: Vec<(FlowKey, u32)>,
 }
 
 pub struct Recorder(pub Arc<Mutex<Seen>>);
 
 impl PacketObserver for Recorder {
-    fn on_packet(&mut self, _ts: Duration, ip_packet: &[u8]) {
+    fn on_packet(&mut self, _ts: Timestamp, _packet: Option<&IpPacket<'_>>, raw: &[u8]) {
         let mut seen = self.0.lock().unwrap_or_else(|e| e.into_inner());
         seen.packets += 1;
-        seen.bytes += ip_packet.len();
+        seen.bytes += raw.len();
     }
-    fn on_owner(&mut self, proto: u8, client: SocketAddr, server: SocketAddr, uid: u32) {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).owners.push((proto, client, server, uid));
+    fn on_owner(&mut self, flow: &FlowKey, uid: u32) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).owners.push((*flow, uid));
     }
 }
 
@@ -291,6 +294,21 @@ pub fn join<T>(handle: JoinHandle<T>) -> T {
 }
 
 /// Deterministic test content: byte i of any body.
+/// Writes `n` bytes of the test body ([`body_byte`]) in 64 KiB chunks.
+pub fn write_body(stream: &mut impl Write, n: usize) -> std::io::Result<()> {
+    let mut chunk = vec![0u8; 64 * 1024];
+    let mut sent = 0;
+    while sent < n {
+        let len = chunk.len().min(n - sent);
+        for (j, b) in chunk[..len].iter_mut().enumerate() {
+            *b = body_byte(sent + j);
+        }
+        stream.write_all(&chunk[..len])?;
+        sent += len;
+    }
+    Ok(())
+}
+
 pub fn body_byte(i: usize) -> u8 {
     (i.wrapping_mul(2654435761) >> 13) as u8
 }
@@ -323,17 +341,7 @@ fn serve_http(stream: TcpStream) {
     let mut stream = reader.get_ref().try_clone().expect("clone");
     let send_body = |stream: &mut TcpStream, n: usize| -> std::io::Result<()> {
         write!(stream, "HTTP/1.0 200 OK\r\nContent-Length: {n}\r\n\r\n")?;
-        let mut chunk = vec![0u8; 64 * 1024];
-        let mut sent = 0;
-        while sent < n {
-            let len = chunk.len().min(n - sent);
-            for (j, b) in chunk[..len].iter_mut().enumerate() {
-                *b = body_byte(sent + j);
-            }
-            stream.write_all(&chunk[..len])?;
-            sent += len;
-        }
-        Ok(())
+        write_body(stream, n)
     };
     if let Some(n) = path.strip_prefix("/bytes/") {
         let _ = send_body(&mut stream, n.parse().unwrap_or(0));

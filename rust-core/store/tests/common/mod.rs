@@ -4,49 +4,16 @@
 use std::path::Path;
 use std::time::Duration;
 
-use phonehome_engine::record::AlertRecord;
-use phonehome_engine::{FlowRecord, HostSource, Proto, L7};
-use phonehome_intel::{AlertKind, Severity};
-use phonehome_store::{format_micros, Store, StoreConfig};
+use phonehome_model::fixtures::{self, at};
+use phonehome_model::{AlertKind, AlertRecord, FlowRecord, HostSource, Proto, Severity, TcpState, L7};
+use phonehome_store::{Store, StoreConfig};
 
-/// 2024-03-01T12:00:00Z.
-pub const T0: i64 = 1_709_294_400_000_000;
+#[allow(unused_imports)] // not every test binary dates its records
+pub use phonehome_model::fixtures::T0;
 
 /// A TLS flow of `app` that starts `offset_s` seconds after [`T0`].
-pub fn flow(app: &str, uid: u32, host: &str, offset_s: i64) -> FlowRecord {
-    let start = T0 + offset_s * 1_000_000;
-    FlowRecord {
-        first_seen: format_micros(start),
-        last_seen: format_micros(start + 1_500_000),
-        proto: Proto::Tcp,
-        src_ip: "10.0.0.2".parse().unwrap(),
-        src_port: 40000 + (offset_s % 20000) as u16,
-        dst_ip: "2001:db8::1".parse().unwrap(),
-        dst_port: 443,
-        uid: Some(uid),
-        app: Some(app.to_owned()),
-        l7: Some(L7::Tls),
-        host: Some(host.to_owned()),
-        host_source: Some(HostSource::Sni),
-        country: Some("SG".into()),
-        asn: Some(45102),
-        as_org: Some("Alibaba (US) Technology Co., Ltd.".into()),
-        bytes_out: 517,
-        packets_out: 3,
-        bytes_in: 4000,
-        packets_in: 4,
-        severity: None,
-        flags: String::new(),
-        tcp_state: Some("closed"),
-        tls_version: Some("1.3".into()),
-        alpn: Some("h2;http/1.1".into()),
-        ja4: Some("t13d1516h2_8daaf6152771_02713d6af862".into()),
-        ech: Some(false),
-        http_method: None,
-        http_path: None,
-        user_agent: None,
-        dns_names: None,
-    }
+pub fn flow(app: &str, uid: u32, host: &str, offset_s: u64) -> FlowRecord {
+    fixtures::tls_flow(app, uid, host, at(offset_s))
 }
 
 /// Flows whose text fields are what breaks naive exports: commas, quotes, newlines, non-ASCII, formulas.
@@ -58,8 +25,8 @@ pub fn hostile_flows() -> Vec<FlowRecord> {
     cleartext.http_path = Some("/a,b?q=\"x\"\r\n+1".into());
     cleartext.user_agent = Some("@SUM(A1)".into());
     cleartext.severity = Some(Severity::High);
-    cleartext.flags = "cleartext;dns_uncertain".into();
-    cleartext.tcp_state = Some("reset");
+    cleartext.flags = vec!["cleartext".into(), "dns_uncertain".into()];
+    cleartext.tcp_state = Some(TcpState::Reset);
     let mut dns = flow("小米浏览器 — Ünïcödé", 10200, "sa.api.intl.miui.com", 20);
     dns.proto = Proto::Udp;
     dns.src_ip = "192.168.1.5".parse().unwrap();
@@ -69,7 +36,7 @@ pub fn hostile_flows() -> Vec<FlowRecord> {
     dns.host_source = Some(HostSource::Dns);
     dns.tcp_state = None;
     dns.tls_version = None;
-    dns.alpn = None;
+    dns.alpn = Vec::new();
     dns.ja4 = None;
     dns.ech = None;
     dns.severity = Some(Severity::Low);
@@ -86,7 +53,7 @@ pub fn hostile_flows() -> Vec<FlowRecord> {
     bare.proto = Proto::Icmp;
     bare.tcp_state = None;
     bare.tls_version = None;
-    bare.alpn = None;
+    bare.alpn = Vec::new();
     bare.ja4 = None;
     bare.ech = None;
     bare.bytes_out = u64::from(u32::MAX) + 7;
@@ -95,26 +62,7 @@ pub fn hostile_flows() -> Vec<FlowRecord> {
 
 /// An alert about `flow`.
 pub fn alert(flow: &FlowRecord, kind: AlertKind, evidence: &str) -> AlertRecord {
-    AlertRecord {
-        ts: flow.first_seen.clone(),
-        severity: kind.default_severity(),
-        kind,
-        proto: flow.proto,
-        src_ip: flow.src_ip,
-        src_port: flow.src_port,
-        dst_ip: flow.dst_ip,
-        dst_port: flow.dst_port,
-        uid: flow.uid,
-        app: flow.app.clone(),
-        host: flow.host.clone(),
-        country: flow.country.clone(),
-        asn: flow.asn,
-        as_org: flow.as_org.clone(),
-        identifier: (kind == AlertKind::IdentifierLeak).then(|| "imei".to_owned()),
-        encoding: (kind == AlertKind::IdentifierLeak).then(|| "base64".to_owned()),
-        evidence: evidence.to_owned(),
-        owner: Some("Xiaomi".into()),
-    }
+    fixtures::alert(flow, kind, evidence)
 }
 
 /// Severity used by alerts in tests, for readability.

@@ -10,17 +10,19 @@ import org.junit.Test
 import org.phonehome.apps.PackageFacts
 import org.phonehome.apps.PackageLookup
 import org.phonehome.apps.UidNamer
-import org.phonehome.core.Alert
+import org.phonehome.model.AlertRecord
 import org.phonehome.core.Connection
-import org.phonehome.core.Engine
-import org.phonehome.core.EngineConfig
-import org.phonehome.core.EngineException
-import org.phonehome.core.Flow
+import org.phonehome.core.Monitor
+import org.phonehome.core.MonitorConfig
+import org.phonehome.core.MonitorException
+import org.phonehome.model.FlowRecord
 import org.phonehome.core.HistoryReader
 import org.phonehome.core.PageRequest
 import org.phonehome.core.OwnerSource
-import org.phonehome.core.Severity
-import org.phonehome.core.Transport
+import org.phonehome.model.Severity
+import org.phonehome.model.AlertKind
+import org.phonehome.model.L7
+import org.phonehome.model.Proto
 import org.phonehome.vpn.EngineBridge
 import org.phonehome.vpn.VpnConfigurator
 import org.phonehome.vpn.VpnPlan
@@ -43,10 +45,9 @@ class LiveEngineTest {
     private val id = ProcessHandle.current().pid()
     private val phone = "phjvm-p-$id"
     private val internet = "phjvm-i-$id"
-    private val flows = CopyOnWriteArrayList<Flow>()
-    private val alerts = CopyOnWriteArrayList<Alert>()
+    private val alerts = CopyOnWriteArrayList<AlertRecord>()
     private val asked = CopyOnWriteArrayList<Connection>()
-    private var engine: Engine? = null
+    private var engine: Monitor? = null
     private val historyDir = kotlin.io.path.createTempDirectory("phonehome-history").toFile()
 
     @Before
@@ -92,10 +93,9 @@ class LiveEngineTest {
             protectSocket = { fd -> LibC.C.setsockopt(fd, LibC.SOL_SOCKET, LibC.SO_MARK, intArrayOf(MARK), 4) == 0 },
             ownerOf = { connection -> asked += connection; APP_UID },
             namer = namer,
-            onFlowEnded = { flows += it },
             onAlertRaised = { alerts += it },
         )
-        val config = EngineConfig(
+        val config = MonitorConfig(
             mtu = plan.mtu.toUInt(),
             virtualDns = plan.virtualDns,
             upstreamDns = SERVER,
@@ -113,7 +113,7 @@ class LiveEngineTest {
         )
         engine = inNamespace(phone) {
             val fd = VpnConfigurator(plan).establish(tun, "org.phonehome", sdkInt = 36)!!
-            Engine.start(config, fd, bridge, bridge, bridge)
+            Monitor.start(config, fd, bridge, bridge, bridge)
         }
         val engine = engine!!
         assertEquals(listOf(plan.virtualDns), tun.dnsServers)
@@ -126,42 +126,44 @@ class LiveEngineTest {
         assertEquals("registered", response)
 
         val deadline = System.nanoTime() + 30_000_000_000L
-        fun http() = engine.recentFlows(100u).firstOrNull { it.l7 == "HTTP" }
-        fun dns() = engine.recentFlows(100u).firstOrNull { it.l7 == "DNS" }
+        // The live view, polled as a screen does: the flows end (idle 1 s) and show among the latest finished.
+        fun finished() = engine.liveView().finished
+        fun http() = finished().firstOrNull { it.l7 == L7.HTTP }
+        fun dns() = finished().firstOrNull { it.l7 == L7.DNS }
         while ((http() == null || dns() == null) && System.nanoTime() < deadline) Thread.sleep(200)
 
-        val web = http() ?: error("no HTTP flow in ${engine.recentFlows(100u)}")
-        assertEquals(listOf("TCP", SERVER, HTTP_PORT.toUShort(), HOST), listOf(web.proto, web.dstIp, web.dstPort, web.host))
+        val web = http() ?: error("no HTTP flow in ${engine.liveView()}")
+        assertEquals(listOf(Proto.TCP, SERVER, HTTP_PORT.toUShort(), HOST), listOf(web.proto, web.dstIp, web.dstPort, web.host))
         assertEquals(APP_UID.toUInt(), web.uid)
         assertEquals("AutoRegistration", web.app)
         assertTrue(web.httpPath!!.startsWith("/reg"))
         assertTrue(web.bytesOut > 0u && web.bytesIn > 0u)
         val lookup = dns() ?: error("no DNS flow")
-        assertEquals(listOf("UDP", plan.virtualDns, HOST), listOf(lookup.proto, lookup.dstIp, lookup.host))
+        assertEquals(listOf(Proto.UDP, plan.virtualDns, HOST), listOf(lookup.proto, lookup.dstIp, lookup.host))
         assertTrue("owner asked for the HTTP connection: $asked", asked.any {
-            it.transport == Transport.TCP && it.remoteIp == SERVER && it.remotePort == HTTP_PORT.toUShort()
+            it.proto == Proto.TCP && it.remoteIp == SERVER && it.remotePort == HTTP_PORT.toUShort()
         })
-        assertTrue("the listener saw the HTTP flow", flows.any { it.l7 == "HTTP" && it.host == HOST })
 
-        val leak = engine.recentAlerts(100u).firstOrNull { it.kind == "identifier_leak" } ?: error("no leak in ${engine.recentAlerts(100u)}")
+        while (alerts.none { it.kind == AlertKind.IDENTIFIER_LEAK } && System.nanoTime() < deadline) Thread.sleep(200)
+        val leak = alerts.firstOrNull { it.kind == AlertKind.IDENTIFIER_LEAK } ?: error("the listener saw no leak: $alerts")
         assertEquals(Severity.HIGH, leak.severity)
         assertEquals(APP_UID.toUInt(), leak.uid)
-        assertTrue("the listener saw the leak", alerts.any { it.kind == "identifier_leak" })
-        assertTrue("apps: ${engine.apps()}", engine.apps().first().uid == APP_UID.toUInt())
 
-        val csv = export { fd -> engine.exportFlowsCsv(fd) }
+        // The views' reader, opened while the monitor writes (WAL): the HTTP flow arrives within a commit interval.
+        val history = HistoryReader.open(config.historyPath!!)
+        val appKey = "uid:$APP_UID"
+        fun stored() = history.flows(PageRequest(appKey, null, 100u)).firstOrNull { it.record.l7 == L7.HTTP }
+        while (stored() == null && System.nanoTime() < deadline) Thread.sleep(200)
+        assertEquals(web, stored()?.record ?: error("the running monitor's history has no HTTP flow"))
+
+        val csv = export { fd -> history.exportFlowsCsv(fd) }
         val lines = csv.split("\r\n").filter(String::isNotEmpty)
         assertTrue(lines.first(), lines.first().startsWith("first_seen,last_seen,proto,src_ip,src_port,dst_ip,dst_port,uid,app,l7,host"))
         assertTrue(csv, lines.any { it.contains(",$APP_UID,AutoRegistration,HTTP,$HOST,") })
-        val jsonl = export { fd -> engine.exportAlertsJsonl(fd) }
+        val jsonl = export { fd -> history.exportAlertsJsonl(fd) }
         assertTrue(jsonl, jsonl.lines().any { it.contains("\"kind\":\"identifier_leak\"") && !it.contains(IMEI) })
-
-        // The views' reader, opened while the engine writes (WAL): the HTTP flow arrives within a commit interval.
-        val history = HistoryReader.open(config.historyPath!!)
-        val appKey = "uid:$APP_UID"
-        fun stored() = history.flows(PageRequest(appKey, null, 100u)).firstOrNull { it.flow.l7 == "HTTP" }
-        while (stored() == null && System.nanoTime() < deadline) Thread.sleep(200)
-        assertEquals(web, stored()?.flow ?: error("the running engine's history has no HTTP flow"))
+        val html = export { fd -> history.exportReportHtml(fd); 1uL } // the page has no row count
+        assertTrue(html, html.startsWith("<!DOCTYPE html>") && html.contains("AutoRegistration"))
 
         // A block set from a flow's screen reaches the running engine: the next connection is refused at once
         // (curl exit 7, the engine's RST), without a restart; a saved rule that cannot work is left out alone.
@@ -172,8 +174,8 @@ class LiveEngineTest {
 
         val stats = engine.stop()
         assertTrue("$stats", stats.packetsIn > 0u && stats.flowsFinished >= 2u && stats.alerts >= 1u)
-        assertThrows(EngineException.Stopped::class.java) { engine.stop() }
-        assertTrue("records outlive the stop", engine.recentFlows(100u).any { it.l7 == "HTTP" })
+        assertThrows(MonitorException.Stopped::class.java) { engine.stop() }
+        assertTrue("the last live view outlives the stop", engine.liveView().finished.any { it.l7 == L7.HTTP })
         assertHistory(history, appKey, web, leak)
         history.close()
         // After the run, as the app reads it with the VPN off: a reader of its own on the same file.
@@ -181,18 +183,18 @@ class LiveEngineTest {
     }
 
     /** The history holds the app (most severe first), its flows with the leak as evidence, and the alert. */
-    private fun assertHistory(history: HistoryReader, appKey: String, web: Flow, leak: Alert) {
+    private fun assertHistory(history: HistoryReader, appKey: String, web: FlowRecord, leak: AlertRecord) {
         val app = history.apps().first()
-        assertEquals(listOf(appKey, APP_UID.toUInt(), "AutoRegistration", Severity.HIGH), listOf(app.key, app.uid, app.app, app.worst))
+        assertEquals(listOf(appKey, APP_UID.toUInt(), "AutoRegistration", Severity.HIGH), listOf(app.appKey, app.uid, app.app, app.maxSeverity))
         assertTrue("$app", app.flows >= 2u && app.alerts >= 1u)
         val flows = history.flows(PageRequest(appKey, null, 100u))
-        assertTrue("DNS and HTTP flows: $flows", flows.any { it.flow.l7 == "DNS" } && flows.any { it.flow.l7 == "HTTP" })
-        val item = flows.first { it.flow.l7 == "HTTP" }
+        assertTrue("DNS and HTTP flows: $flows", flows.any { it.record.l7 == L7.DNS } && flows.any { it.record.l7 == L7.HTTP })
+        val item = flows.first { it.record.l7 == L7.HTTP }
         val detail = history.flow(item.id) ?: error("flow ${item.id} not kept")
-        assertEquals(web, detail.flow?.flow)
+        assertEquals(web, detail.flow?.record)
         assertTrue("the leak is the flow's evidence: $detail", detail.alerts.contains(leak))
-        assertEquals(detail, history.flowOfAlert(org.phonehome.ui.FlowRef.of(leak).key))
-        assertEquals(listOf(leak), history.alerts(PageRequest(appKey, null, 100u)).map { it.alert }.filter { it.kind == "identifier_leak" })
+        assertEquals(detail, history.flowOfAlert(org.phonehome.ui.FlowRef.of(leak).alert))
+        assertEquals(listOf(leak), history.alerts(PageRequest(appKey, null, 100u)).map { it.record }.filter { it.kind == AlertKind.IDENTIFIER_LEAK })
         assertTrue(history.destinations(appKey, 10u).any { it.destination == HOST })
     }
 

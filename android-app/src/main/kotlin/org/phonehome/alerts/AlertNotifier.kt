@@ -7,9 +7,9 @@ import android.app.PendingIntent
 import android.content.Context
 import android.content.Intent
 import org.phonehome.R
-import org.phonehome.core.Alert
-import org.phonehome.core.EngineStats
-import org.phonehome.core.Severity
+import org.phonehome.model.AlertRecord
+import org.phonehome.core.MonitorStats
+import org.phonehome.model.Severity
 import org.phonehome.settings.Settings
 import org.phonehome.ui.FlowDetailActivity
 import org.phonehome.ui.MainActivity
@@ -33,7 +33,7 @@ class AlertNotifier(private val context: Context, settings: Settings) {
     }
 
     /** The ongoing notification with live counters (null stats: starting). */
-    fun statusNotification(stats: EngineStats?): Notification {
+    fun statusNotification(stats: MonitorStats?): Notification {
         val text = stats?.let {
             context.getString(R.string.status_counters, it.flowsFinished.toLong(), it.alerts.toLong(), it.packetsIn.toLong())
         } ?: context.getString(R.string.status_starting)
@@ -49,7 +49,7 @@ class AlertNotifier(private val context: Context, settings: Settings) {
     fun updateStatus(notification: Notification) = manager.notify(STATUS_ID, notification)
 
     /** Called on the engine's thread for every alert; posting is quick and never throws into the engine. */
-    fun onAlert(alert: Alert) {
+    fun onAlert(alert: AlertRecord) {
         val notice = policy.decide(alert, System.currentTimeMillis()) ?: return
         val open = Intent(context, FlowDetailActivity::class.java).putExtras(FlowDetailActivity.extrasFor(alert))
         val text = if (notice.heldBack > 0) context.getString(R.string.alert_held_back, notice.text, notice.heldBack) else notice.text

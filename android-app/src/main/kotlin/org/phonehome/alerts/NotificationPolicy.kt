@@ -1,7 +1,8 @@
 package org.phonehome.alerts
 
-import org.phonehome.core.Alert
-import org.phonehome.core.Severity
+import org.phonehome.model.AlertKind
+import org.phonehome.model.AlertRecord
+import org.phonehome.model.Severity
 
 /** What the user chose to be notified of. */
 data class NotificationPrefs(
@@ -39,10 +40,10 @@ class NotificationPolicy(
 
     /** The notice for [alert] at [nowMillis], or null when it is filtered out or rate-limited. */
     @Synchronized
-    fun decide(alert: Alert, nowMillis: Long): AlertNotice? {
+    fun decide(alert: AlertRecord, nowMillis: Long): AlertNotice? {
         val prefs = prefs()
         if (!prefs.enabled || alert.severity < prefs.minimum) return null
-        if (alert.kind == NEW_DESTINATION && !prefs.firstContact) return null
+        if (alert.kind == AlertKind.NEW_DESTINATION && !prefs.firstContact) return null
         val group = groupOf(alert)
         val sent = perApp.getOrPut(group) { ArrayDeque() }
         expire(sent, nowMillis)
@@ -70,7 +71,6 @@ class NotificationPolicy(
     }
 
     companion object {
-        const val NEW_DESTINATION = "new_destination"
         /** Ids below this are the service's own notifications. */
         const val FIRST_ID = 1000
         private const val MAX_TRACKED_APPS = 1024
@@ -79,9 +79,9 @@ class NotificationPolicy(
         fun channelOf(severity: Severity) = "alerts_" + severity.name.lowercase()
 
         /** Notifications of one app are grouped together. */
-        fun groupOf(alert: Alert) = "app:" + (alert.uid?.toString() ?: "unknown")
+        fun groupOf(alert: AlertRecord) = "app:" + (alert.uid?.toString() ?: "unknown")
 
         /** The alert kind in words. */
-        fun describe(kind: String) = kind.replace('_', ' ').replaceFirstChar { it.uppercase() }
+        fun describe(kind: AlertKind) = kind.name.lowercase().replace('_', ' ').replaceFirstChar { it.uppercase() }
     }
 }

@@ -6,7 +6,7 @@ import android.os.Build
 import android.os.Process
 import android.system.OsConstants
 import org.phonehome.core.Connection
-import org.phonehome.core.Transport
+import org.phonehome.model.Proto
 import java.net.InetAddress
 import java.net.InetSocketAddress
 
@@ -15,12 +15,12 @@ import java.net.InetSocketAddress
 class ConnectionOwners(private val connectivity: ConnectivityManager) {
     /** The owning uid, or null; unconnected UDP sockets are found by retrying with wildcard remotes. */
     fun ownerOf(connection: Connection): Int? {
-        val protocol = when (connection.transport) {
-            Transport.TCP -> OsConstants.IPPROTO_TCP
-            Transport.UDP -> OsConstants.IPPROTO_UDP
-            Transport.ICMP -> return null // the platform resolves TCP and UDP only
+        val protocol = when (connection.proto) {
+            Proto.TCP -> OsConstants.IPPROTO_TCP
+            Proto.UDP -> OsConstants.IPPROTO_UDP
+            Proto.ICMP -> return null // the platform resolves TCP and UDP only
         }
-        // Numeric literals from the engine: InetAddress.getByName parses them without a DNS query.
+        // Numeric literals from the monitor: InetAddress.getByName parses them without a DNS query.
         val local = InetSocketAddress(InetAddress.getByName(connection.localIp), connection.localPort.toInt())
         val remoteIp = InetAddress.getByName(connection.remoteIp)
         val remotes = buildList {

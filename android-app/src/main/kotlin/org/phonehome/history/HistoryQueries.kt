@@ -38,7 +38,7 @@ class HistoryQueries(
     companion object {
         @Volatile private var shared: HistoryQueries? = null
 
-        /** The engine's history file (the VPN service passes this path as `EngineConfig.historyPath`). */
+        /** The engine's history file (the VPN service passes this path as `MonitorConfig.historyPath`). */
         fun file(context: Context): File = File(context.filesDir, "history.sqlite")
 
         /** The process-wide queries on [file], on a background thread of their own, delivered on the main thread. */

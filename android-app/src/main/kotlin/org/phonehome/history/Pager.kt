@@ -1,6 +1,6 @@
 package org.phonehome.history
 
-import org.phonehome.core.HistoryCursor
+import org.phonehome.store.Cursor
 import org.phonehome.core.PageRequest
 
 /**
@@ -11,7 +11,7 @@ class Pager<T>(
     private val appKey: String?,
     private val pageSize: Int,
     private val maxItems: Int,
-    private val cursorOf: (T) -> HistoryCursor,
+    private val cursorOf: (T) -> Cursor,
 ) {
     /** Everything read so far, newest first. */
     var items: List<T> = emptyList()

@@ -1,6 +1,6 @@
 package org.phonehome.history
 
-import org.phonehome.core.TimelinePoint
+import org.phonehome.store.TimelineBucket
 import java.text.SimpleDateFormat
 import java.util.Date
 import java.util.Locale
@@ -38,7 +38,7 @@ object Timeline {
     }
 
     /** Every bucket of [window] in order, empty ones included; points outside the window are ignored. */
-    fun bars(window: Window, points: List<TimelinePoint>): List<Bar> {
+    fun bars(window: Window, points: List<TimelineBucket>): List<Bar> {
         val byBucket = points.associateBy { it.bucket.toLong() }
         return (0 until window.buckets).map { index ->
             val point = byBucket[index.toLong()]

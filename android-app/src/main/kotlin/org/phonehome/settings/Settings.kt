@@ -3,7 +3,7 @@ package org.phonehome.settings
 import android.content.Context
 import android.content.SharedPreferences
 import org.phonehome.alerts.NotificationPrefs
-import org.phonehome.core.Severity
+import org.phonehome.model.Severity
 
 /** The user's choices, in app-private shared preferences. */
 class Settings(context: Context) {

@@ -5,8 +5,8 @@ import android.os.Bundle
 import android.widget.Button
 import android.widget.LinearLayout
 import org.phonehome.R
-import org.phonehome.core.AlertItem
-import org.phonehome.core.HistoryCursor
+import org.phonehome.store.StoredAlert
+import org.phonehome.store.Cursor
 import org.phonehome.history.Pager
 import org.phonehome.ui.Ui.button
 import org.phonehome.ui.Ui.heading
@@ -15,13 +15,13 @@ import org.phonehome.ui.Ui.text
 
 /** Every alert in the history, newest first, page by page; a tap opens the flow and its evidence. */
 class AlertsActivity : Activity() {
-    private lateinit var pager: Pager<AlertItem>
+    private lateinit var pager: Pager<StoredAlert>
     private lateinit var list: LinearLayout
     private lateinit var more: Button
 
     override fun onResume() {
         super.onResume()
-        pager = Pager(null, PAGE, MAX_ALERTS) { HistoryCursor(it.tsUs, it.id) }
+        pager = Pager(null, PAGE, MAX_ALERTS) { Cursor(it.record.ts, it.id) }
         Ui.page(this) {
             heading(getString(R.string.screen_alerts))
             list = LinearLayout(context).apply { orientation = LinearLayout.VERTICAL }
@@ -42,8 +42,8 @@ class AlertsActivity : Activity() {
             pager.add(page)
             if (pager.items.isEmpty()) list.text(getString(R.string.no_alerts))
             page.forEach { item ->
-                val alert = item.alert
-                list.row("${Ui.time(item.tsUs)} · ${alert.severity.name.lowercase()} · ${alert.app ?: "?"} · ${alert.kind}",
+                val alert = item.record
+                list.row("${Ui.time(alert.ts)} · ${alert.severity.name.lowercase()} · ${alert.app ?: "?"} · ${alert.kind.name.lowercase()}",
                     "${alert.host ?: alert.dstIp} — ${alert.evidence}") {
                     Ui.open(this, FlowDetailActivity::class.java) { putExtras(FlowDetailActivity.extrasFor(alert)) }
                 }

@@ -9,12 +9,12 @@ import android.widget.LinearLayout
 import org.phonehome.R
 import org.phonehome.apps.AndroidPackageLookup
 import org.phonehome.apps.UidNamer
-import org.phonehome.core.AlertItem
-import org.phonehome.core.AppHistory
-import org.phonehome.core.Company
-import org.phonehome.core.DestinationItem
-import org.phonehome.core.FlowItem
-import org.phonehome.core.HistoryCursor
+import org.phonehome.store.StoredAlert
+import org.phonehome.store.AppSummary
+import org.phonehome.model.Company
+import org.phonehome.store.DestinationSummary
+import org.phonehome.store.StoredFlow
+import org.phonehome.store.Cursor
 import org.phonehome.core.PageRequest
 import org.phonehome.history.Pager
 import org.phonehome.history.Timeline
@@ -26,26 +26,26 @@ import org.phonehome.ui.Ui.text
 /** One app from the history: its destinations with country and owners, a timeline, its alerts and its flows. */
 class AppDetailActivity : Activity() {
     private lateinit var key: String
-    private lateinit var flows: Pager<FlowItem>
+    private lateinit var flows: Pager<StoredFlow>
     private lateinit var flowList: LinearLayout
     private lateinit var more: Button
 
     /** What the screen shows, read in one go on the history thread. */
     private class Detail(
-        val app: AppHistory?,
-        val destinations: List<DestinationItem>,
+        val app: AppSummary?,
+        val destinations: List<DestinationSummary>,
         val window: Timeline.Window?,
         val bars: List<Timeline.Bar>,
-        val alerts: List<AlertItem>,
+        val alerts: List<StoredAlert>,
     )
 
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
         key = intent.getStringExtra(EXTRA_KEY) ?: "uid:${intent.getIntExtra(EXTRA_UID, -1)}"
-        flows = Pager(key, PAGE, MAX_FLOWS) { HistoryCursor(it.tsUs, it.id) }
+        flows = Pager(key, PAGE, MAX_FLOWS) { Cursor(it.record.firstSeen, it.id) }
         Ui.page(this) { text(getString(R.string.loading)) }
         Ui.load(this, { reader ->
-            val app = reader.apps().firstOrNull { it.key == key }
+            val app = reader.apps().firstOrNull { it.appKey == key }
             val window = app?.let { Timeline.window(it.firstUs, it.lastUs) }
             val points = window?.let { reader.timeline(key, it.startUs, it.bucketUs, it.buckets.toUInt()) }.orEmpty()
             Detail(app, reader.destinations(key, DESTINATIONS.toUInt()), window,
@@ -85,8 +85,8 @@ class AppDetailActivity : Activity() {
             heading(getString(R.string.screen_alerts))
             if (detail.alerts.isEmpty()) text(getString(R.string.no_alerts))
             detail.alerts.forEach { item ->
-                val alert = item.alert
-                row("${Ui.time(item.tsUs)} · ${alert.severity.name.lowercase()} · ${alert.kind}", alert.evidence) {
+                val alert = item.record
+                row("${Ui.time(alert.ts)} · ${alert.severity.name.lowercase()} · ${alert.kind.name.lowercase()}", alert.evidence) {
                     Ui.open(this@AppDetailActivity, FlowDetailActivity::class.java) { putExtras(FlowDetailActivity.extrasFor(alert)) }
                 }
             }
@@ -98,7 +98,7 @@ class AppDetailActivity : Activity() {
         loadFlows()
     }
 
-    private fun destinationFacts(destination: DestinationItem): String = listOfNotNull(
+    private fun destinationFacts(destination: DestinationSummary): String = listOfNotNull(
         destination.country,
         destination.asOrg?.let { org -> destination.asn?.let { "AS$it $org" } ?: org },
         destination.networkOwner?.let { getString(R.string.network_owner, company(it)) },
@@ -113,8 +113,8 @@ class AppDetailActivity : Activity() {
         Ui.load(this, { reader -> reader.flows(request) }, explain) { page ->
             flows.add(page)
             page.forEach { item ->
-                val flow = item.flow
-                flowList.row("${Ui.time(item.tsUs)} ${flow.proto} ${flow.host ?: flow.dstIp}:${flow.dstPort}",
+                val flow = item.record
+                flowList.row("${Ui.time(flow.firstSeen)} ${flow.proto} ${flow.host ?: flow.dstIp}:${flow.dstPort}",
                     "${Ui.bytes(flow.bytesOut.toLong())} ↑ ${Ui.bytes(flow.bytesIn.toLong())} ↓ ${flow.severity?.name?.lowercase() ?: ""}") {
                     Ui.open(this, FlowDetailActivity::class.java) { putExtras(FlowDetailActivity.extrasFor(item)) }
                 }

@@ -1,11 +1,11 @@
 package org.phonehome.ui
 
 import org.phonehome.apps.AppIdentity
-import org.phonehome.core.AppHistory
-import org.phonehome.core.Severity
+import org.phonehome.store.AppSummary
+import org.phonehome.model.Severity
 
 /** One row of the apps screen: who the app is and what the history holds about it. */
-data class AppRow(val identity: AppIdentity, val history: AppHistory) {
+data class AppRow(val identity: AppIdentity, val history: AppSummary) {
     val bytes: Long get() = (history.bytesOut + history.bytesIn).toLong()
 }
 
@@ -23,7 +23,7 @@ object AppListModel {
                     row.identity.packages.any { it.lowercase().contains(query) } ||
                     row.identity.uid.toString() == query)
         }.sortedWith(
-            compareByDescending<AppRow> { it.history.worst?.ordinal ?: -1 }
+            compareByDescending<AppRow> { it.history.maxSeverity?.ordinal ?: -1 }
                 .thenByDescending { it.bytes }
                 .thenBy { it.identity.label },
         )

@@ -68,7 +68,7 @@ class AppsActivity : Activity() {
         list.removeAllViews()
         AppListModel.rows(rows, filter).forEach { row ->
             val tags = listOfNotNull(
-                AppListModel.badge(row.history.worst).ifEmpty { null },
+                AppListModel.badge(row.history.maxSeverity).ifEmpty { null },
                 getString(R.string.tag_system).takeIf { row.identity.system },
                 getString(R.string.tag_shared).takeIf { row.identity.shared },
             ).joinToString(" · ")
@@ -76,7 +76,7 @@ class AppsActivity : Activity() {
             list.row(row.identity.label, getString(R.string.app_row, tags, Ui.bytes(row.bytes), row.history.flows.toLong(),
                 row.history.alerts.toLong(), countries)) {
                 Ui.open(this, AppDetailActivity::class.java) {
-                    putExtra(AppDetailActivity.EXTRA_KEY, row.history.key)
+                    putExtra(AppDetailActivity.EXTRA_KEY, row.history.appKey)
                     putExtra(AppDetailActivity.EXTRA_UID, row.identity.uid)
                 }
             }

@@ -4,11 +4,13 @@ import android.app.Activity
 import android.os.Bundle
 import android.widget.Toast
 import org.phonehome.R
-import org.phonehome.core.Alert
-import org.phonehome.core.AlertKey
-import org.phonehome.core.Flow
+import org.phonehome.model.AlertRecord
+import org.phonehome.model.AlertKind
+import org.phonehome.model.FlowRecord
+import org.phonehome.model.Proto
+import org.phonehome.model.Severity
 import org.phonehome.core.FlowDetail
-import org.phonehome.core.FlowItem
+import org.phonehome.store.StoredFlow
 import org.phonehome.settings.Settings
 import org.phonehome.ui.Ui.button
 import org.phonehome.ui.Ui.heading
@@ -25,32 +27,34 @@ class FlowDetailActivity : Activity() {
         Ui.load(this, { reader ->
             when (ref) {
                 is FlowRef.Stored -> reader.flow(ref.id)
-                is FlowRef.OfAlert -> reader.flowOfAlert(ref.key)
+                is FlowRef.OfAlert -> reader.flowOfAlert(ref.alert)
             }
-        }) { detail -> render(detail ?: FlowDetail(null, emptyList(), emptyList(), emptyList(), null, null)) }
+        }) { detail -> render(detail ?: FlowDetail(null, emptyList(), null, null)) }
     }
 
     private fun render(detail: FlowDetail) {
-        val flow = detail.flow?.flow
+        val flow = detail.flow?.record
+        val evidence = detail.flow?.evidence.orEmpty()
         val alerts = detail.alerts
         val settings = Settings(this)
         Ui.page(this) {
             val first = alerts.firstOrNull()
             val dstIp = flow?.dstIp ?: first?.dstIp
-            heading(getString(R.string.flow_title, flow?.proto ?: first?.proto ?: "?", dstIp ?: "?",
+            heading(getString(R.string.flow_title, (flow?.proto ?: first?.proto)?.name ?: "?", dstIp ?: "?",
                 (flow?.dstPort ?: first?.dstPort)?.toInt() ?: 0))
             if (flow == null) text(getString(R.string.flow_not_kept))
             flow?.let { text(FlowFields.of(it).joinToString("\n") { (name, value) -> "$name: $value" }) }
             detail.networkOwner?.let { text(getString(R.string.network_owner, AppDetailActivity.company(it))) }
             detail.domainOwner?.let { text(getString(R.string.domain_owner, AppDetailActivity.company(it))) }
-            if (detail.dnsNames.isNotEmpty()) text(getString(R.string.dns_names, detail.dnsNames.joinToString(", ")))
-            if (detail.evidence.isNotEmpty()) {
+            val dnsNames = flow?.dnsNames.orEmpty()
+            if (dnsNames.isNotEmpty()) text(getString(R.string.dns_names, dnsNames.joinToString(", ")))
+            if (evidence.isNotEmpty()) {
                 heading(getString(R.string.evidence))
-                text(detail.evidence.joinToString("\n"))
+                text(evidence.joinToString("\n"))
             }
             alerts.forEach { alert ->
-                heading("${alert.severity.name.lowercase()} · ${alert.kind}")
-                text(listOfNotNull(alert.ts, alert.evidence, alert.identifier?.let { "identifier: $it" },
+                heading("${alert.severity.name.lowercase()} · ${alert.kind.name.lowercase()}")
+                text(listOfNotNull(Ui.time(alert.ts), alert.evidence, alert.identifier?.let { "identifier: $it" },
                     alert.encoding?.let { "encoding: $it" }, alert.owner?.let { "owner: $it" }).joinToString("\n"))
             }
             heading(getString(R.string.blocking))
@@ -69,22 +73,24 @@ class FlowDetailActivity : Activity() {
     }
 
     companion object {
-        fun extrasFor(item: FlowItem): Bundle = FlowRef.Stored(item.id).toBundle()
-        fun extrasFor(alert: Alert): Bundle = FlowRef.of(alert).toBundle()
+        fun extrasFor(item: StoredFlow): Bundle = FlowRef.Stored(item.id).toBundle()
+        fun extrasFor(alert: AlertRecord): Bundle = FlowRef.of(alert).toBundle()
     }
 }
 
 /** Which flow a screen or a notification opens: a stored flow by its row, or the flow an alert is about. */
 sealed class FlowRef {
     data class Stored(val id: Long) : FlowRef()
-    data class OfAlert(val key: AlertKey) : FlowRef()
+    /** The alert's connection and time: what finds its flow (the other fields are not carried). */
+    data class OfAlert(val alert: AlertRecord) : FlowRef()
 
     fun toBundle() = Bundle().apply {
         when (this@FlowRef) {
             is Stored -> putLong(FLOW_ID, id)
             is OfAlert -> {
-                putString("proto", key.proto); putString("src_ip", key.srcIp); putInt("src_port", key.srcPort.toInt())
-                putString("dst_ip", key.dstIp); putInt("dst_port", key.dstPort.toInt()); putString("ts", key.ts)
+                putString("proto", alert.proto.name); putString("src_ip", alert.srcIp); putInt("src_port", alert.srcPort.toInt())
+                putString("dst_ip", alert.dstIp); putInt("dst_port", alert.dstPort.toInt()); putLong("ts", alert.ts)
+                putString("kind", alert.kind.name); putString("severity", alert.severity.name)
             }
         }
     }
@@ -92,14 +98,17 @@ sealed class FlowRef {
     companion object {
         private const val FLOW_ID = "flow_id"
 
-        fun of(alert: Alert) = OfAlert(AlertKey(alert.proto, alert.srcIp, alert.srcPort, alert.dstIp, alert.dstPort, alert.ts))
+        fun of(alert: AlertRecord) = OfAlert(alert)
 
         /** The reference in [extras]; null when they hold none. */
         fun from(extras: Bundle): FlowRef? = when {
             extras.containsKey(FLOW_ID) -> Stored(extras.getLong(FLOW_ID))
-            extras.containsKey("ts") -> OfAlert(AlertKey(extras.getString("proto", ""), extras.getString("src_ip", ""),
-                extras.getInt("src_port").toUShort(), extras.getString("dst_ip", ""), extras.getInt("dst_port").toUShort(),
-                extras.getString("ts", "")))
+            extras.containsKey("ts") -> runCatching {
+                OfAlert(AlertRecord(extras.getLong("ts"), Severity.valueOf(extras.getString("severity", "")),
+                    AlertKind.valueOf(extras.getString("kind", "")), Proto.valueOf(extras.getString("proto", "")),
+                    extras.getString("src_ip", ""), extras.getInt("src_port").toUShort(), extras.getString("dst_ip", ""),
+                    extras.getInt("dst_port").toUShort(), null, null, null, null, null, null, null, null, "", null))
+            }.getOrNull()
             else -> null
         }
     }
@@ -107,15 +116,17 @@ sealed class FlowRef {
 
 /** Every field of a flow as `name: value`, in the export's column order, empty ones left out. */
 object FlowFields {
-    fun of(f: Flow): List<Pair<String, String>> = listOf(
-        "first_seen" to f.firstSeen, "last_seen" to f.lastSeen, "proto" to f.proto,
+    fun of(f: FlowRecord): List<Pair<String, String>> = listOf(
+        "first_seen" to Ui.time(f.firstSeen), "last_seen" to Ui.time(f.lastSeen), "proto" to f.proto.name,
         "src" to "${f.srcIp}:${f.srcPort}", "dst" to "${f.dstIp}:${f.dstPort}",
-        "uid" to f.uid?.toString(), "app" to f.app, "l7" to f.l7, "host" to f.host, "host_source" to f.hostSource,
+        "uid" to f.uid?.toString(), "app" to f.app, "l7" to f.l7?.name, "host" to f.host,
+        "host_source" to f.hostSource?.name?.lowercase(),
         "country" to f.country, "asn" to f.asn?.toString(), "as_org" to f.asOrg,
         "bytes_out" to f.bytesOut.toString(), "packets_out" to f.packetsOut.toString(),
         "bytes_in" to f.bytesIn.toString(), "packets_in" to f.packetsIn.toString(),
-        "severity" to f.severity?.name?.lowercase(), "flags" to f.flags, "tcp_state" to f.tcpState,
-        "tls_version" to f.tlsVersion, "alpn" to f.alpn, "ja4" to f.ja4, "ech" to f.ech?.toString(),
+        "severity" to f.severity?.name?.lowercase(), "flags" to f.flags.joinToString(";"),
+        "tcp_state" to f.tcpState?.name?.lowercase(), "tls_version" to f.tlsVersion, "alpn" to f.alpn.joinToString(";"),
+        "ja4" to f.ja4, "ech" to f.ech?.toString(),
         "http_method" to f.httpMethod, "http_path" to f.httpPath, "user_agent" to f.userAgent,
     ).mapNotNull { (name, value) -> value?.takeIf { it.isNotEmpty() }?.let { name to it } }
 }

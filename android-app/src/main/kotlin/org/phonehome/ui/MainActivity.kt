@@ -54,8 +54,8 @@ class MainActivity : Activity() {
                 span?.let { latest.text(getString(R.string.history_span, Ui.time(it.startUs), Ui.time(it.endUs))) }
                 if (alerts.isEmpty()) latest.text(getString(R.string.no_alerts))
                 alerts.forEach { item ->
-                    val alert = item.alert
-                    latest.row("${alert.severity.name.lowercase()} · ${alert.app ?: "?"}", "${Ui.time(item.tsUs)} · ${alert.kind} → ${alert.host ?: alert.dstIp}") {
+                    val alert = item.record
+                    latest.row("${alert.severity.name.lowercase()} · ${alert.app ?: "?"}", "${Ui.time(alert.ts)} · ${alert.kind.name.lowercase()} → ${alert.host ?: alert.dstIp}") {
                         Ui.open(this@MainActivity, FlowDetailActivity::class.java) { putExtras(FlowDetailActivity.extrasFor(alert)) }
                     }
                 }

@@ -11,7 +11,7 @@ import android.widget.Spinner
 import android.widget.ArrayAdapter
 import android.widget.Toast
 import org.phonehome.R
-import org.phonehome.core.Severity
+import org.phonehome.model.Severity
 import org.phonehome.lists.ListsActivity
 import org.phonehome.settings.Settings
 import org.phonehome.settings.Watchlists

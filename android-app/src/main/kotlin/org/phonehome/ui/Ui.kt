@@ -8,7 +8,7 @@ import android.widget.LinearLayout
 import android.widget.ScrollView
 import android.widget.TextView
 import org.phonehome.R
-import org.phonehome.core.Engine
+import org.phonehome.core.Monitor
 import org.phonehome.core.HistoryException
 import org.phonehome.core.HistoryReaderInterface
 import org.phonehome.history.HistoryQueries
@@ -65,7 +65,7 @@ object Ui {
     fun dp(activity: Activity, value: Int) = (value * activity.resources.displayMetrics.density).toInt()
 
     /** The engine of the current or last run, or null before the first start. */
-    fun engine(): Engine? = PhonehomeVpnService.running
+    fun engine(): Monitor? = PhonehomeVpnService.running
 
     /**
      * Reads the history off the UI thread and hands the answer to [show] on it, unless the screen is gone by

@@ -1,22 +1,20 @@
 package org.phonehome.vpn
 
 import org.phonehome.apps.UidNamer
-import org.phonehome.core.Alert
+import org.phonehome.core.AlertListener
 import org.phonehome.core.Connection
-import org.phonehome.core.EngineListener
-import org.phonehome.core.Flow
 import org.phonehome.core.OwnerLookup
 import org.phonehome.core.PlatformException
 import org.phonehome.core.Protector
+import org.phonehome.model.AlertRecord
 
-/** The engine's view of the platform: protection, owners and names, events; each a plain function. */
+/** The monitor's view of the platform: protection, owners and names, alerts; each a plain function. */
 class EngineBridge(
     private val protectSocket: (Int) -> Boolean,
     private val ownerOf: (Connection) -> Int?,
     private val namer: UidNamer,
-    private val onFlowEnded: (Flow) -> Unit,
-    private val onAlertRaised: (Alert) -> Unit,
-) : Protector, OwnerLookup, EngineListener {
+    private val onAlertRaised: (AlertRecord) -> Unit,
+) : Protector, OwnerLookup, AlertListener {
     override fun protect(fd: Int) {
         if (!protectSocket(fd)) throw PlatformException.Failed("the platform refused to protect socket $fd")
     }
@@ -25,7 +23,5 @@ class EngineBridge(
 
     override fun appName(uid: UInt): String? = namer.identify(uid.toInt()).label
 
-    override fun onFlow(flow: Flow) = onFlowEnded(flow)
-
-    override fun onAlert(alert: Alert) = onAlertRaised(alert)
+    override fun onAlert(alert: AlertRecord) = onAlertRaised(alert)
 }

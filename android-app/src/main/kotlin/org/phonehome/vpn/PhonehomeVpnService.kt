@@ -20,9 +20,9 @@ import org.phonehome.alerts.AlertNotifier
 import org.phonehome.apps.AndroidPackageLookup
 import org.phonehome.apps.ConnectionOwners
 import org.phonehome.apps.UidNamer
-import org.phonehome.core.Engine
-import org.phonehome.core.EngineConfig
-import org.phonehome.core.EngineException
+import org.phonehome.core.Monitor
+import org.phonehome.core.MonitorConfig
+import org.phonehome.core.MonitorException
 import org.phonehome.core.OwnerSource
 import org.phonehome.core.initLogging
 import org.phonehome.history.HistoryQueries
@@ -98,11 +98,10 @@ class PhonehomeVpnService : VpnService() {
             protectSocket = ::protect,
             ownerOf = { connection -> owners?.ownerOf(connection) },
             namer = namer,
-            onFlowEnded = { },
             onAlertRaised = notifier::onAlert,
         )
         val blocks = BlockList.parse(settings.blocked())
-        val config = EngineConfig(
+        val config = MonitorConfig(
             mtu = plan.mtu.toUInt(),
             virtualDns = plan.virtualDns,
             upstreamDns = upstreamDns(),
@@ -118,12 +117,12 @@ class PhonehomeVpnService : VpnService() {
             blockDomains = blocks.domains,
             blockCountries = blocks.countries,
             blockNetworks = blocks.networks,
-            lists = ListUpdateJob.catalog(this).engineLists(),
+            alertLists = ListUpdateJob.catalog(this).engineLists(),
         )
         running?.destroy() // the previous run's records are replaced by this run's
         running = try {
-            Engine.start(config, fd, bridge, bridge, bridge)
-        } catch (e: EngineException) {
+            Monitor.start(config, fd, bridge, bridge, bridge)
+        } catch (e: MonitorException) {
             Log.e(TAG, "the engine did not start", e)
             null
         }
@@ -179,7 +178,7 @@ class PhonehomeVpnService : VpnService() {
         running?.takeIf { it.isRunning() }?.let { engine ->
             try {
                 engine.stop()
-            } catch (e: EngineException) {
+            } catch (e: MonitorException) {
                 Log.w(TAG, "stop", e)
             }
         }
@@ -220,7 +219,7 @@ class PhonehomeVpnService : VpnService() {
 
         /** The engine of the current or last run, for the screens; it keeps its records once stopped. */
         @Volatile
-        var running: Engine? = null
+        var running: Monitor? = null
             private set
 
         /** Starts the VPN; the caller has the user's consent (`VpnService.prepare` returned null). */
@@ -242,7 +241,7 @@ class PhonehomeVpnService : VpnService() {
             val blocks = BlockList.parse(Settings(context).blocked())
             try {
                 engine.setBlockRules(blocks.apps, blocks.domains, blocks.countries, blocks.networks)
-            } catch (e: EngineException) {
+            } catch (e: MonitorException) {
                 Log.w(TAG, "block rules", e)
             }
         }

@@ -6,11 +6,13 @@ import org.junit.Assert.assertNotNull
 import org.junit.Assert.assertNull
 import org.junit.Assert.assertTrue
 import org.junit.Test
-import org.phonehome.core.Alert
-import org.phonehome.core.Severity
+import org.phonehome.model.AlertKind
+import org.phonehome.model.AlertRecord
+import org.phonehome.model.Proto
+import org.phonehome.model.Severity
 
-fun alert(uid: UInt?, severity: Severity = Severity.HIGH, kind: String = "identifier_leak", evidence: String = "imei in URL") = Alert(
-    ts = "2026-11-21T12:00:00.000000Z", severity = severity, kind = kind, proto = "TCP",
+fun alert(uid: UInt?, severity: Severity = Severity.HIGH, kind: AlertKind = AlertKind.IDENTIFIER_LEAK, evidence: String = "imei in URL") = AlertRecord(
+    ts = 1_795_262_400_000_000L, severity = severity, kind = kind, proto = Proto.TCP,
     srcIp = "10.215.173.1", srcPort = 40000u, dstIp = "203.0.113.7", dstPort = 80u,
     uid = uid, app = uid?.let { "app$it" }, host = "zzhc.vnet.cn", country = "CN", asn = 4134u, asOrg = "Chinanet",
     identifier = "imei", encoding = "plain", evidence = evidence, owner = "China Telecom",
@@ -61,11 +63,11 @@ class NotificationPolicyTest {
     fun `below the chosen severity, disabled, or first contact not opted in, nothing is posted`() {
         val policy = policy()
         assertNull(policy.decide(alert(1u, Severity.LOW), 0))
-        assertNull(policy.decide(alert(1u, Severity.INFO, kind = "new_destination"), 0))
+        assertNull(policy.decide(alert(1u, Severity.INFO, kind = AlertKind.NEW_DESTINATION), 0))
         prefs = NotificationPrefs(minimum = Severity.INFO)
-        assertNull(policy.decide(alert(1u, Severity.INFO, kind = "new_destination"), 0))
+        assertNull(policy.decide(alert(1u, Severity.INFO, kind = AlertKind.NEW_DESTINATION), 0))
         prefs = NotificationPrefs(minimum = Severity.INFO, firstContact = true)
-        assertNotNull(policy.decide(alert(1u, Severity.INFO, kind = "new_destination"), 0))
+        assertNotNull(policy.decide(alert(1u, Severity.INFO, kind = AlertKind.NEW_DESTINATION), 0))
         prefs = NotificationPrefs(enabled = false)
         assertNull(policy.decide(alert(2u), 0))
     }

@@ -5,21 +5,21 @@ import org.junit.Assert.assertFalse
 import org.junit.Assert.assertNull
 import org.junit.Assert.assertTrue
 import org.junit.Test
-import org.phonehome.core.HistoryCursor
+import org.phonehome.store.Cursor
 import org.phonehome.core.PageRequest
 
 class PagerTest {
     /** Items newest first, as the history returns them: time descending, id breaking ties. */
-    private val history = listOf(HistoryCursor(9, 9), HistoryCursor(9, 8), HistoryCursor(7, 5), HistoryCursor(5, 4),
-        HistoryCursor(5, 3), HistoryCursor(2, 2), HistoryCursor(1, 1))
+    private val history = listOf(Cursor(9, 9), Cursor(9, 8), Cursor(7, 5), Cursor(5, 4),
+        Cursor(5, 3), Cursor(2, 2), Cursor(1, 1))
 
     /** What HistoryReader.flows answers: items strictly older than the cursor, at most `limit`. */
-    private fun answer(request: PageRequest): List<HistoryCursor> = history.filter { item ->
+    private fun answer(request: PageRequest): List<Cursor> = history.filter { item ->
         val before = request.before ?: return@filter true
         item.tsUs < before.tsUs || (item.tsUs == before.tsUs && item.id < before.id)
     }.take(request.limit.toInt())
 
-    private fun pager(pageSize: Int, maxItems: Int) = Pager<HistoryCursor>("uid:1", pageSize, maxItems) { it }
+    private fun pager(pageSize: Int, maxItems: Int) = Pager<Cursor>("uid:1", pageSize, maxItems) { it }
 
     @Test
     fun `pages follow each other without gaps or repeats until the history ends`() {
@@ -32,7 +32,7 @@ class PagerTest {
         }
         assertEquals(history, pager.items)
         assertFalse(pager.hasMore)
-        assertEquals(listOf(null, HistoryCursor(7, 5), HistoryCursor(2, 2)), requests.map { it.before })
+        assertEquals(listOf(null, Cursor(7, 5), Cursor(2, 2)), requests.map { it.before })
         assertTrue(requests.all { it.appKey == "uid:1" && it.limit == 3u })
     }
 

@@ -3,7 +3,7 @@ package org.phonehome.history
 import org.junit.Assert.assertEquals
 import org.junit.Assert.assertTrue
 import org.junit.Test
-import org.phonehome.core.TimelinePoint
+import org.phonehome.store.TimelineBucket
 import java.util.TimeZone
 
 class TimelineTest {
@@ -36,14 +36,14 @@ class TimelineTest {
     @Test
     fun `bars fill the gaps and ignore points outside the window`() {
         val window = Timeline.Window(t0, minute, 4)
-        val points = listOf(TimelinePoint(1u, 2u, 300u, 0u), TimelinePoint(3u, 1u, 100u, 1u), TimelinePoint(9u, 5u, 5u, 5u))
+        val points = listOf(TimelineBucket("uid:1", 1u, 2u, 300u, 0u), TimelineBucket("uid:1", 3u, 1u, 100u, 1u), TimelineBucket("uid:1", 9u, 5u, 5u, 5u))
         val bars = Timeline.bars(window, points)
         assertEquals(listOf(0L, 2L, 0L, 1L), bars.map { it.flows })
         assertEquals(listOf(t0, t0 + minute, t0 + 2 * minute, t0 + 3 * minute), bars.map { it.startUs })
         assertEquals("·█·▄", Timeline.sparkline(bars))
         assertEquals("   !", Timeline.alertMarks(bars))
         assertEquals("", Timeline.sparkline(emptyList()))
-        assertEquals("▁", Timeline.sparkline(Timeline.bars(Timeline.Window(t0, minute, 1), listOf(TimelinePoint(0u, 1u, 0u, 0u)))))
+        assertEquals("▁", Timeline.sparkline(Timeline.bars(Timeline.Window(t0, minute, 1), listOf(TimelineBucket("uid:1", 0u, 1u, 0u, 0u)))))
     }
 
     @Test

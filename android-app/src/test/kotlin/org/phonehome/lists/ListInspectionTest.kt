@@ -6,7 +6,7 @@ import org.junit.Assert.fail
 import org.junit.Rule
 import org.junit.Test
 import org.junit.rules.TemporaryFolder
-import org.phonehome.core.EngineConfig
+import org.phonehome.core.MonitorConfig
 import org.phonehome.core.ListFileException
 import org.phonehome.core.ListKind
 import org.phonehome.core.OwnerSource
@@ -46,12 +46,12 @@ class ListInspectionTest {
 
     @Test
     fun `the engine's configuration takes no lists by default`() {
-        val config = EngineConfig(
+        val config = MonitorConfig(
             mtu = 1500u, virtualDns = null, upstreamDns = "9.9.9.9", ownerSource = OwnerSource.PROC_NET, identifiersToml = null,
             watchedCountries = emptyList(), alertNewDestinations = false, flowIdleSeconds = null, historyPath = null,
             keepPackets = false, blockApps = emptyList(), blockDomains = emptyList(), blockCountries = emptyList(),
             blockNetworks = emptyList(),
         )
-        assertEquals(emptyList<Any>(), config.lists)
+        assertEquals(emptyList<Any>(), config.alertLists)
     }
 }

@@ -3,13 +3,13 @@ package org.phonehome.ui
 import org.junit.Assert.assertEquals
 import org.junit.Test
 import org.phonehome.apps.AppIdentity
-import org.phonehome.core.AppHistory
-import org.phonehome.core.Severity
+import org.phonehome.store.AppSummary
+import org.phonehome.model.Severity
 
 class AppListModelTest {
     private fun row(uid: Int, label: String, bytes: ULong, worst: Severity?, alerts: ULong = 0u, system: Boolean = false) = AppRow(
         AppIdentity(uid, label, listOf("com.example.${label.lowercase()}"), system),
-        AppHistory("uid:$uid", uid.toUInt(), label, 1u, bytes, 0u, alerts, worst, 1u, listOf("CN"), 0, 0),
+        AppSummary("uid:$uid", uid.toUInt(), label, 1u, bytes, 0u, alerts, worst, 1u, listOf("CN"), 0, 0),
     )
 
     private val rows = listOf(

@@ -1,6 +1,7 @@
 //! The report: terminal text and one self-contained HTML page, rendered by headless Chromium.
 #![allow(clippy::unwrap_used)] // helpers outside #[test] fns unwrap too; a failed unwrap is a failed test
 
+#[path = "../../store/tests/common/mod.rs"]
 mod common;
 
 use std::path::Path;
@@ -8,8 +9,9 @@ use std::process::Command;
 
 use common::{alert, flow, open};
 use phonehome_engine::FlowSink;
-use phonehome_intel::AlertKind;
-use phonehome_store::{History, Report};
+use phonehome_model::AlertKind;
+use phonehome_report::Report;
+use phonehome_store::History;
 
 const WIDTH: u32 = 1200;
 const HEIGHT: u32 = 700;

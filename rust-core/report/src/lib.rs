@@ -1,5 +1,6 @@
-//! The owner's report: per-app summary, per-app timeline, countries and networks; for a terminal or as
-//! one self-contained HTML page (inline CSS and SVG, no script, every text escaped).
+//! phonehome-report: the owner's report from a history store — per-app summary, per-app timeline, countries and
+//! networks — for a terminal or as one self-contained HTML page (inline CSS and SVG, no script, every text
+//! escaped). The CLI (`phonehome report`) and the app (`HistoryReader.exportReportHtml`) render the same.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -7,7 +8,8 @@ use std::io::{self, Write};
 
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 
-use crate::{format_micros, AppSummary, CountryNetwork, DestinationSummary, History, StoreError, TimelineBucket};
+use phonehome_model::Timestamp;
+use phonehome_store::{AppSummary, CountryNetwork, DestinationSummary, History, StoreError, TimelineBucket};
 
 /// Destinations listed per app.
 const TOP_DESTINATIONS: u32 = 5;
@@ -75,14 +77,12 @@ fn printable(name: &str, width: usize) -> String {
     name.chars().map(|c| if c.is_control() { '\u{fffd}' } else { c }).take(width).collect()
 }
 
-impl AppSummary {
-    /// The name shown for the app: its name, else its uid, else "unknown".
-    pub fn display_name(&self) -> String {
-        match (&self.app, self.uid) {
-            (Some(app), _) => app.clone(),
-            (None, Some(uid)) => format!("uid {uid}"),
-            (None, None) => "unknown".to_owned(),
-        }
+/// The name shown for an app: its name, else its uid, else "unknown".
+pub fn display_name(app: &AppSummary) -> String {
+    match (&app.app, app.uid) {
+        (Some(name), _) => name.clone(),
+        (None, Some(uid)) => format!("uid {uid}"),
+        (None, None) => "unknown".to_owned(),
     }
 }
 
@@ -136,7 +136,7 @@ impl Report {
             writeln!(
                 out,
                 "{:<32} {:>8} {:>8} {:>6} {:>10} {:>10} {:>6}  {:<6}  {}",
-                printable(&app.display_name(), 32),
+                printable(&display_name(app), 32),
                 app.uid.map(|uid| uid.to_string()).unwrap_or_default(),
                 app.flows,
                 app.destinations,
@@ -150,7 +150,7 @@ impl Report {
         writeln!(
             out,
             "\ntimeline from {}, one column = {} (flows; ! = alerts)",
-            format_micros(self.start_us),
+            Timestamp::from_micros_i64(self.start_us).iso8601(),
             human_width(self.bucket_us)
         )?;
         const LEVELS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
@@ -165,7 +165,7 @@ impl Report {
                     (f, _) => LEVELS.get(((f * 7).div_ceil(max)) as usize).copied().unwrap_or('█'),
                 })
                 .collect();
-            writeln!(out, "{:<32} |{line}|", printable(&app.display_name(), 32))?;
+            writeln!(out, "{:<32} |{line}|", printable(&display_name(app), 32))?;
         }
         writeln!(out, "\ntop destinations (bytes)")?;
         for app in &self.apps {
@@ -174,7 +174,7 @@ impl Report {
                 .iter()
                 .map(|d| format!("{} ({})", printable(&d.destination, 80), human_bytes(d.bytes)))
                 .collect();
-            writeln!(out, "{:<32} {}", printable(&app.display_name(), 32), names.join(", "))?;
+            writeln!(out, "{:<32} {}", printable(&display_name(app), 32), names.join(", "))?;
         }
         writeln!(
             out,
@@ -209,7 +209,7 @@ impl Report {
             page,
             "<h1>phonehome report</h1><p>{} apps · timeline from {} · one bar = {}</p>",
             self.apps.len(),
-            text(&format_micros(self.start_us)),
+            text(&Timestamp::from_micros_i64(self.start_us).iso8601()),
             text(&human_width(self.bucket_us))
         );
         page.push_str(
@@ -223,7 +223,7 @@ impl Report {
                 page,
                 "<tr><td>{}</td><td>{}</td><td class=n>{}</td><td class=n>{}</td><td>{}</td><td class=n>{}</td>\
                  <td class=n>{}</td><td class=n>{}</td><td class=\"sev {}\">{}</td><td class=d>",
-                text(&app.display_name()),
+                text(&display_name(app)),
                 app.uid.map(|uid| uid.to_string()).unwrap_or_default(),
                 app.flows,
                 app.destinations,
@@ -277,7 +277,7 @@ impl Report {
             page,
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{HEIGHT}\" viewBox=\"0 0 {w} {HEIGHT}\" \
              role=\"img\"><title>{}</title><rect width=\"{w}\" height=\"{HEIGHT}\" class=\"bg\"/>",
-            text(&format!("{}: flows per {}", app.display_name(), human_width(self.bucket_us))),
+            text(&format!("{}: flows per {}", display_name(app), human_width(self.bucket_us))),
             w = self.buckets * BAR,
         );
         for (index, (flows, alerts)) in (0u32..).zip(values) {

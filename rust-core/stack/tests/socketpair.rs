@@ -1,4 +1,4 @@
-//! The engine over a datagram socketpair standing in for the tun (no root needed). The protector
+//! The stack over a datagram socketpair standing in for the tun (no root needed). The protector
 //! refuses every socket, so nothing ever leaves this host: each flow must be answered in the tun;
 //! the one test that lets sockets connect runs in a namespace that has only `lo`.
 mod common;
@@ -9,8 +9,10 @@ use std::os::unix::net::UnixDatagram;
 use std::time::Duration;
 
 use etherparse::{icmpv4, icmpv6, Icmpv4Type, Icmpv6Type, PacketBuilder, SlicedPacket, TransportSlice};
+use phonehome_model::{FlowKey, Timestamp};
+use phonehome_packet::IpPacket;
 use phonehome_stack::{
-    FlowPolicy, Limits, OwnerResolver, PacketObserver, RunningStack, SocketProtector, Stack, StackConfig, StackError,
+    Limits, OwnerResolver, PacketObserver, RunningStack, SocketProtector, Stack, StackConfig, StackError,
 };
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -31,8 +33,8 @@ impl OwnerResolver for Nobody {
 
 struct Quiet;
 impl PacketObserver for Quiet {
-    fn on_packet(&mut self, _ts: Duration, _ip_packet: &[u8]) {}
-    fn on_owner(&mut self, _proto: u8, _client: SocketAddr, _server: SocketAddr, _uid: u32) {}
+    fn on_packet(&mut self, _ts: Timestamp, _packet: Option<&IpPacket<'_>>, _raw: &[u8]) {}
+    fn on_owner(&mut self, _flow: &FlowKey, _uid: u32) {}
 }
 
 fn config() -> StackConfig {
@@ -168,9 +170,9 @@ fn invalid_config_is_rejected() {
     }
 }
 
-/// Garbage and mutated real packets never kill the engine: after each batch it still answers a probe.
+/// Garbage and mutated real packets never kill the stack: after each batch it still answers a probe.
 #[test]
-fn garbage_and_mutated_packets_never_break_the_engine() {
+fn garbage_and_mutated_packets_never_break_the_stack() {
     let (stack, phone) = start();
     let seeds = [
         syn("10.0.0.2:40001", "10.200.1.2:80"),
@@ -197,12 +199,9 @@ fn garbage_and_mutated_packets_never_break_the_engine() {
             for p in &packets {
                 phone.send(p).map_err(|e| TestCaseError::fail(e.to_string()))?;
             }
-            probe.set(probe.get() + 1);
-            phone.send(&stray_ack(probe.get())).map_err(|e| TestCaseError::fail(e.to_string()))?;
-            await_probe(&phone, probe.get());
-            Ok(())
+            probe_alive(&phone, &probe)
         })
-        .expect("engine survives");
+        .expect("stack survives");
     stack.stop().expect("stop");
 }
 
@@ -232,8 +231,16 @@ fn await_probe(phone: &UnixDatagram, probe: u32) {
     }
 }
 
+/// Sends the next stray ACK and waits for the stack's RST to it: the stack survived what came before.
+fn probe_alive(phone: &UnixDatagram, probe: &std::cell::Cell<u32>) -> Result<(), TestCaseError> {
+    probe.set(probe.get() + 1);
+    phone.send(&stray_ack(probe.get())).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    await_probe(phone, probe.get());
+    Ok(())
+}
+
 /// A bridged flow (smoltcp socket ⇄ real socket on lo) fed mutated segments: smoltcp's parsing and
-/// state machine under our settings (no receive checksum check) never take the engine down.
+/// state machine under our settings (no receive checksum check) never take the stack down.
 #[test]
 fn bridged_flow_survives_mutated_segments() {
     if !common::can_run() {
@@ -273,12 +280,9 @@ fn bridged_flow_survives_mutated_segments() {
                     p.truncate(20 + cut % (len - 19));
                     phone.send(&p).map_err(|e| TestCaseError::fail(e.to_string()))?;
                 }
-                probe.set(probe.get() + 1);
-                phone.send(&stray_ack(probe.get())).map_err(|e| TestCaseError::fail(e.to_string()))?;
-                await_probe(&phone, probe.get());
-                Ok(())
+                probe_alive(&phone, &probe)
             })
-            .expect("engine survives");
+            .expect("stack survives");
         stack.stop().expect("stop");
     }));
 }
@@ -292,12 +296,14 @@ impl OwnerResolver for App1000 {
 
 /// Refuses uid 1000 the first port, and everyone the second, over every protocol.
 struct BlockPorts(u16, u16);
-impl FlowPolicy for BlockPorts {
-    fn allows_destination(&self, _proto: u8, _client: SocketAddr, server: SocketAddr) -> bool {
-        server.port() != self.1
+impl PacketObserver for BlockPorts {
+    fn on_packet(&mut self, _ts: Timestamp, _packet: Option<&IpPacket<'_>>, _raw: &[u8]) {}
+    fn on_owner(&mut self, _flow: &FlowKey, _uid: u32) {}
+    fn allows_destination(&mut self, flow: &FlowKey) -> bool {
+        flow.server.port() != self.1
     }
-    fn allows(&self, _proto: u8, _client: SocketAddr, server: SocketAddr, uid: Option<u32>) -> bool {
-        !(uid == Some(1000) && server.port() == self.0)
+    fn allows_app(&mut self, flow: &FlowKey, uid: Option<u32>) -> bool {
+        !(uid == Some(1000) && flow.server.port() == self.0)
     }
 }
 
@@ -341,9 +347,9 @@ fn policy_refuses_destinations_at_once_and_owners_once_known() {
         let udp_server = std::net::UdpSocket::bind(("127.0.0.1", app_port)).expect("udp bind");
         let (tun, phone) = UnixDatagram::pair().expect("socketpair");
         phone.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
-        let stack = Stack::new(config(), OwnedFd::from(tun), Box::new(Allow), Box::new(App1000), Box::new(Quiet))
+        let policy = Box::new(BlockPorts(app_port, destination_port));
+        let stack = Stack::new(config(), OwnedFd::from(tun), Box::new(Allow), Box::new(App1000), policy)
             .expect("stack")
-            .with_policy(Box::new(BlockPorts(app_port, destination_port)))
             .spawn()
             .expect("spawn");
 

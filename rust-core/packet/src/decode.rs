@@ -179,6 +179,7 @@ impl PacketDecoder {
             LinkType::LinuxSll2 => Encap::LinuxSll2,
             LinkType::Null | LinkType::Loop => Encap::Null,
             LinkType::Ppp => Encap::Ppp,
+            LinkType::Nflog => Encap::Nflog,
             LinkType::Other(_) => return Ok(None),
         };
         match find_ip(encap, frame)? {

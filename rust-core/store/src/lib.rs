@@ -25,7 +25,7 @@ pub use history::{
     AppSummary, CountryNetwork, Cursor, DestinationSummary, Filter, History, StoredAlert, StoredFlow, TimelineBucket,
     Tuple,
 };
-pub use report::{human_bytes, Report};
+pub use report::{human_bytes, terminal_text, Report};
 pub use sink::{FlowExtras, StoreSink, StoreStats};
 pub use time::{format_micros, parse_time_bound, parse_timestamp_micros, Bound};
 

@@ -225,11 +225,15 @@ fn nflog_payload(rest: &[u8]) -> Result<Option<usize>, DecodeError> {
     let mut at = 4usize;
     for _ in 0..MAX_NFLOG_TLVS {
         let Some((len, tlv_type)) = tlv(at, big_endian) else { return Ok(None) };
-        if len < 4 || at + len > rest.len() {
-            return Err(malformed("nflog", "TLV longer than the frame"));
+        if len < 4 {
+            return Err(malformed("nflog", "TLV shorter than its header"));
         }
+        // A snap length may cut the payload: what was captured of the packet is still decoded.
         if tlv_type == NFULA_PAYLOAD {
             return Ok(Some(at + 4));
+        }
+        if at + len > rest.len() {
+            return Err(malformed("nflog", "TLV longer than the frame"));
         }
         at += len.next_multiple_of(4);
     }

@@ -56,7 +56,8 @@ fn nflog_frames_are_decoded_in_either_tlv_byte_order() {
 #[test]
 fn gre_in_udp_teredo_and_ayiya_are_opened() {
     let dir = tempfile::tempdir().unwrap();
-    let tunnels: [(&str, &str, fn(&[u8]) -> Vec<u8>); 5] = [
+    type Tunnel = fn(&[u8]) -> Vec<u8>;
+    let tunnels: [(&str, &str, Tunnel); 5] = [
         ("GRE in UDP, IPv4", "61.160.224.10:80", encap::gre_in_udp),
         ("GRE in UDP, IPv6", "[2408:8000::10]:80", encap::gre_in_udp),
         ("Teredo", "[2408:8000::10]:80", encap::teredo),

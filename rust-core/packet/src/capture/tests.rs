@@ -125,7 +125,7 @@ impl Ng {
         self
     }
     /// A name resolution block with only opt_endofopt: carries no packet.
-    fn skipped_block(mut self) -> Self {
+    fn skipped_block(self) -> Self {
         self.raw(4, &[0; 4])
     }
     /// Any block, framed with consistent lengths.

@@ -277,7 +277,7 @@ proptest! {
 
     #[test]
     fn ip_matching_equals_a_naive_containment_check(
-        nets in prop::collection::vec((0..3usize, any::<[u8; 4]>(), 0u8..=32), 0..10),
+        nets in prop::collection::vec((0..3usize, any::<[u8; 4]>(), MIN_IPV4_PREFIX..=32), 0..10),
         probes in prop::collection::vec(any::<[u8; 4]>(), 1..20),
     ) {
         let mut set = ListSet::new();

@@ -21,7 +21,10 @@ fn identifiers_toml(n: usize) -> String {
 }
 
 fn main() {
-    println!("{:>12} {:>12} {:>12} {:>14} {:>16}", "identifiers", "patterns", "read ms", "automaton ms", "µs / identifier");
+    println!(
+        "{:>12} {:>12} {:>12} {:>14} {:>16}",
+        "identifiers", "patterns", "read ms", "automaton ms", "µs / identifier"
+    );
     for n in [100, 1_000, 5_000, 20_000] {
         let toml = identifiers_toml(n);
         let start = Instant::now();

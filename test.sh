@@ -28,6 +28,9 @@ cargo clippy --workspace --tests --benches --examples --locked -q -- -D warnings
 log "Rust tests (unit, property, corpus agreement, end to end)"
 cargo test --workspace --locked
 
+log "fuzz targets: every parser replays its seeds and known crashes, then is fuzzed 10 s (scripts/fuzz.sh)"
+scripts/fuzz.sh 10
+
 log "Android app on the JVM (Kotlin sources against the Android API jar, unit tests, FFI on a real TUN)"
 scripts/jvm-tests.sh
 

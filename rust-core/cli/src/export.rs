@@ -64,8 +64,11 @@ impl ExportArgs {
 /// Runs `phonehome export`.
 pub fn run(args: &ExportArgs) -> anyhow::Result<()> {
     let filter = args.filter()?;
-    let history = History::open(&args.db).with_context(|| format!("opening the store {}", args.db.display()))?;
     let format = &args.format;
+    let outputs = [("--csv", &format.csv), ("--jsonl", &format.jsonl), ("--pcapng", &format.pcapng)];
+    let outputs: Vec<_> = outputs.iter().filter_map(|(flag, path)| Some((*flag, path.as_deref()?))).collect();
+    crate::files::check_distinct(&[("--db", &args.db)], &outputs)?;
+    let history = History::open(&args.db).with_context(|| format!("opening the store {}", args.db.display()))?;
     let (out, what, count) = if let Some(out) = &format.csv {
         (out, "flows", write_to(out, |file| history.export_csv(&filter, file))?)
     } else if let Some(out) = &format.jsonl {
@@ -75,7 +78,7 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<()> {
     } else {
         anyhow::bail!("choose one of --csv, --jsonl, --pcapng");
     };
-    eprintln!("phonehome: wrote {count} {what} to {}", out.display());
+    say!("phonehome: wrote {count} {what} to {}", out.display());
     Ok(())
 }
 

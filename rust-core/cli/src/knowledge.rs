@@ -13,7 +13,7 @@ use crate::{AnalyzeArgs, CommonArgs};
 pub fn settings(args: &CommonArgs, scan_bytes: usize) -> Result<JudgeSettings> {
     Ok(JudgeSettings {
         watchlist: args.watch.iter().map(|c| c.trim().to_owned()).filter(|c| !c.eq_ignore_ascii_case("none")).collect(),
-        identifiers_toml: args.ids.as_deref().map(read).transpose()?,
+        identifiers_toml: args.ids.as_deref().map(crate::files::read_ids_file).transpose()?,
         scan_bytes,
         alert_new_destinations: args.new_destinations,
     })
@@ -40,12 +40,16 @@ pub fn lists(specs: &[String]) -> Result<ListSet> {
         };
         let path = Path::new(path);
         let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
-        let text = read(path)?;
+        let list = crate::files::read_list_file(path)?;
         let report = set
-            .import(ListInfo::new(name, category), &text)
+            .import(ListInfo::new(name, category), &list.text)
             .with_context(|| format!("cannot import {}", path.display()))?;
-        eprintln!(
-            "phonehome: list {}: {} domains, {} networks, {} lines skipped",
+        let not_utf8 = match list.non_utf8_lines {
+            0 => String::new(),
+            n => format!(" ({n} with bytes that are not UTF-8, replaced)"),
+        };
+        say!(
+            "phonehome: list {}: {} domains, {} networks, {} lines skipped{not_utf8}",
             path.display(),
             report.domains,
             report.cidrs,
@@ -55,6 +59,8 @@ pub fn lists(specs: &[String]) -> Result<ListSet> {
     Ok(set)
 }
 
-pub fn read(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+/// The paths `--ids` and `--list` read, for [`crate::files::check_distinct`].
+pub fn input_files(args: &CommonArgs) -> Vec<(&'static str, &Path)> {
+    let lists = args.lists.iter().filter_map(|spec| spec.split_once('=')).map(|(_, path)| ("--list", Path::new(path)));
+    args.ids.iter().map(|path| ("--ids", path.as_path())).chain(lists).collect()
 }

@@ -1,16 +1,27 @@
 //! `phonehome`: the Linux front end of the phonehome engine.
 
+/// A line on stderr that never panics: with stderr gone (closed, a full disk) there is nowhere to tell.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod analyze;
 mod export;
+mod files;
 mod knowledge;
 mod output;
 mod report;
 mod run;
 mod summary;
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 
 /// Exit status when nothing could be analysed or an output could not be written.
@@ -41,7 +52,7 @@ enum Command {
 
 #[derive(Args)]
 pub struct AnalyzeArgs {
-    /// Capture files (pcap or pcapng), analysed in order as one traffic record.
+    /// Capture files (pcap or pcapng), analysed in order as one traffic record; `-` reads standard input.
     #[arg(required = true, value_name = "CAPTURE")]
     pub captures: Vec<PathBuf>,
     /// Client bytes per flow kept for inspection and searched for identifiers.
@@ -56,8 +67,8 @@ pub struct RunArgs {
     /// TUN device to attach to (created when missing; routes and addresses are the caller's job).
     #[arg(long, value_name = "NAME")]
     pub tun: String,
-    /// Mark set on every outbound socket, for policy routing to keep them out of the tun.
-    #[arg(long, default_value_t = 0x70686f6e, value_name = "N")]
+    /// Mark set on every outbound socket, for policy routing to keep them out of the tun (decimal or 0x hex).
+    #[arg(long, default_value = "0x70686f6e", value_parser = parse_mark, value_name = "N")]
     pub fwmark: u32,
     /// Address inside the tun's subnet that answers DNS by forwarding to --dns (UDP and TCP).
     #[arg(long, value_name = "ADDR")]
@@ -130,6 +141,43 @@ pub struct CommonArgs {
     pub quiet: bool,
 }
 
+/// A firewall mark as `ip rule` and iptables print them (`0x77`) or in decimal.
+fn parse_mark(text: &str) -> Result<u32, String> {
+    let parsed = match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        Some(hex) => u32::from_str_radix(hex, 16),
+        None => text.parse(),
+    };
+    parsed.map_err(|_| format!("{text:?} is not a 32-bit mark (decimal, or hexadecimal with 0x)"))
+}
+
+/// Writes to standard output; a reader that went away (`| head`) ends the output quietly.
+pub fn print_stdout(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(error).context("cannot write to standard output")
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The error and its causes on one line, each said once: a library error that quotes its source in its
+/// own message would otherwise be printed twice.
+fn error_line(error: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -141,8 +189,41 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("phonehome: error: {error:#}");
+            say!("phonehome: error: {}", error_line(&error));
             ExitCode::from(EXIT_FAILURE)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn marks_are_read_in_hex_and_decimal() {
+        assert_eq!(parse_mark("0x77"), Ok(0x77));
+        assert_eq!(parse_mark("0X70686f6e"), Ok(0x7068_6f6e));
+        assert_eq!(parse_mark("119"), Ok(119));
+        assert_eq!(parse_mark("0xffffffff"), Ok(u32::MAX));
+        for bad in ["0x", "0x1ffffffff", "-1", "77h", ""] {
+            assert!(parse_mark(bad).is_err(), "{bad}");
+        }
+        let run = Cli::try_parse_from(["phonehome", "run", "--tun", "tun0", "--fwmark", "0x77"]).unwrap();
+        assert!(matches!(run.command, Command::Run(RunArgs { fwmark: 0x77, .. })));
+        let default = Cli::try_parse_from(["phonehome", "run", "--tun", "tun0"]).unwrap();
+        assert!(matches!(default.command, Command::Run(RunArgs { fwmark: 0x7068_6f6e, .. })));
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("invalid identifiers: {0}")]
+    struct Quoting(#[from] std::io::Error);
+
+    #[test]
+    fn an_error_that_quotes_its_source_is_said_once() {
+        let error =
+            anyhow::Error::new(Quoting(std::io::Error::other("IMEI must have 14 to 16 digits"))).context("check --ids");
+        assert_eq!(error_line(&error), "check --ids: invalid identifiers: IMEI must have 14 to 16 digits");
+        let plain = anyhow::anyhow!("disk full").context("cannot write a.csv");
+        assert_eq!(error_line(&plain), "cannot write a.csv: disk full");
     }
 }

@@ -28,6 +28,15 @@ fn create(path: &Path) -> Result<BufWriter<File>> {
     Ok(BufWriter::with_capacity(256 * 1024, file))
 }
 
+/// The output files of `args` and the store `db`, as (option, path), for [`crate::files::check_distinct`].
+pub fn output_files<'a>(args: &'a CommonArgs, db: Option<&'a Path>) -> Vec<(&'static str, &'a Path)> {
+    [("--csv", args.csv.as_deref()), ("--jsonl", args.jsonl.as_deref()), ("--alerts", args.alerts.as_deref())]
+        .into_iter()
+        .chain([("--db", db)])
+        .filter_map(|(flag, path)| Some((flag, path?)))
+        .collect()
+}
+
 impl Outputs {
     /// Opens the files the user asked for and, for capture analysis, the store (`db`).
     pub fn open(args: &CommonArgs, db: Option<&Path>) -> Result<Self> {
@@ -87,7 +96,7 @@ impl Outputs {
             drop(sink);
             let stats = store.close();
             if stats.dropped > 0 {
-                eprintln!("phonehome: warning: {}: {} records dropped (writer behind)", path.display(), stats.dropped);
+                say!("phonehome: warning: {}: {} records dropped (writer behind)", path.display(), stats.dropped);
             }
             if let Some(failure) = stats.failure {
                 // What was committed before the failure stays in the store.

@@ -22,13 +22,16 @@ pub struct ReportArgs {
 
 /// Runs `phonehome report`.
 pub fn run(args: &ReportArgs) -> anyhow::Result<()> {
+    if let Some(html) = &args.html {
+        crate::files::check_distinct(&[("--db", &args.db)], &[("--html", html)])?;
+    }
     let history = History::open(&args.db).with_context(|| format!("opening the store {}", args.db.display()))?;
     let report = Report::build(&history).context("reading the store")?;
     report.write_text(std::io::stdout().lock()).context("writing the report")?;
     if let Some(path) = &args.html {
         let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
         report.write_html(BufWriter::new(file)).with_context(|| format!("writing {}", path.display()))?;
-        eprintln!("phonehome: wrote the HTML report to {}", path.display());
+        say!("phonehome: wrote the HTML report to {}", path.display());
     }
     Ok(())
 }

@@ -18,6 +18,9 @@ use crate::RunArgs;
 
 pub fn run(args: &RunArgs) -> Result<()> {
     let common = &args.common;
+    let mut outputs = crate::output::output_files(common, common.db.as_deref());
+    outputs.extend(args.pcap.as_deref().map(|path| ("--pcap", path)));
+    crate::files::check_distinct(&crate::knowledge::input_files(common), &outputs)?;
     // The store belongs to the monitor: it never makes the stack wait, and it remembers first contacts.
     let outputs = Arc::new(Mutex::new(Outputs::open(common, None)?));
     let pcap = match &args.pcap {
@@ -62,9 +65,9 @@ pub fn run(args: &RunArgs) -> Result<()> {
         pcap,
     )
     .context("cannot start the monitor")?;
-    eprintln!("phonehome: forwarding {} (fwmark {:#x}); SIGINT or SIGTERM stops", args.tun, args.fwmark);
+    say!("phonehome: forwarding {} (fwmark {:#x}); SIGINT or SIGTERM stops", args.tun, args.fwmark);
     let signal = signals.forever().next();
-    eprintln!("phonehome: signal {}: stopping", signal.unwrap_or(SIGTERM));
+    say!("phonehome: signal {}: stopping", signal.unwrap_or(SIGTERM));
     let (stats, _) = monitor.stop().context("the monitor failed")?;
 
     let outputs = Arc::try_unwrap(outputs)
@@ -73,18 +76,18 @@ pub fn run(args: &RunArgs) -> Result<()> {
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let summary = outputs.finish()?;
     if stats.store_dropped > 0 {
-        eprintln!("phonehome: warning: the store dropped {} records (writer behind)", stats.store_dropped);
+        say!("phonehome: warning: the store dropped {} records (writer behind)", stats.store_dropped);
     }
     if let Some(failure) = &stats.store_failure {
         // Forwarding went on; what was committed before the failure stays in the store.
         anyhow::bail!("the store stopped writing: {failure}");
     }
     if !common.quiet {
-        println!(
-            "phonehome: {} packets from the tun, {} to it, {} dropped, {} connect failures",
+        let totals = format!(
+            "phonehome: {} packets from the tun, {} to it, {} dropped, {} connect failures\n",
             stats.stack.packets_in, stats.stack.packets_out, stats.stack.packets_dropped, stats.stack.connect_failures
         );
-        print!("{}", summary.render(common.top));
+        crate::print_stdout(&(totals + &summary.render(common.top)))?;
     }
     Ok(())
 }

@@ -1,23 +1,11 @@
 //! `phonehome analyze` run as a user runs it: the real binary on real capture files.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
 
-fn sample() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples/phone-session.pcap")
-}
+use std::path::Path;
+use std::process::Command;
 
-fn ids() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples/ids.toml")
-}
-
-fn phonehome(args: &[&std::ffi::OsStr]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_phonehome")).args(args).output().expect("runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use support::{ids, phonehome, sample, text};
 
 #[test]
 fn the_bundled_sample_is_reproducible() {

@@ -3,13 +3,11 @@
 //! [`crate::MonitorConfig::alert_lists`]; the monitor reads the files itself (megabytes never cross JNA).
 //! [`inspect_list`] checks a candidate file before the app accepts it.
 
-use std::io::Read;
 use std::path::Path;
 
-use phonehome_intel::{ImportReport, ListCategory, ListInfo, ListSet};
+pub use phonehome_intel::MAX_LIST_BYTES;
+use phonehome_intel::{ImportReport, ListCategory, ListInfo, ListReadError, ListSet};
 
-/// Largest list file read: the biggest public DNS block lists are a few tens of MB.
-pub const MAX_LIST_BYTES: u64 = 64 * 1024 * 1024;
 /// The monitor loads enabled lists up to this many bytes in all (in the user's order): memory and start time.
 const MAX_TOTAL_LIST_BYTES: u64 = 128 * 1024 * 1024;
 
@@ -125,20 +123,17 @@ fn import(set: &mut ListSet, name: &str, kind: ListKind, path: &Path) -> Result<
     Ok(summary)
 }
 
-/// The file as text, at most [`MAX_LIST_BYTES`]; bytes that are not UTF-8 are replaced (such lines are then
-/// skipped as invalid), control characters other than whitespace mark a binary file.
+/// The file as text, read as the CLI reads lists ([`phonehome_intel::read_list`]: at most
+/// [`MAX_LIST_BYTES`], bytes that are not UTF-8 replaced, binary content refused).
 fn read_text(path: &Path) -> Result<String, ListFileError> {
     let unreadable = |error: std::io::Error| ListFileError::Unreadable { reason: error.to_string() };
     let file = std::fs::File::open(path).map_err(unreadable)?;
-    let mut bytes = Vec::new();
-    file.take(MAX_LIST_BYTES + 1).read_to_end(&mut bytes).map_err(unreadable)?;
-    if u64::try_from(bytes.len()).map_or(true, |len| len > MAX_LIST_BYTES) {
-        return Err(ListFileError::TooLarge { limit: MAX_LIST_BYTES });
+    match phonehome_intel::read_list(file) {
+        Ok(list) => Ok(list.text),
+        Err(ListReadError::Io(error)) => Err(unreadable(error)),
+        Err(ListReadError::TooLarge { limit }) => Err(ListFileError::TooLarge { limit }),
+        Err(ListReadError::Binary) => Err(ListFileError::Binary),
     }
-    if bytes.iter().any(|&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c)) {
-        return Err(ListFileError::Binary);
-    }
-    Ok(String::from_utf8(bytes).unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned()))
 }
 
 impl ListSummary {

@@ -21,8 +21,9 @@ use serde::Serialize;
 pub use exfil::dns_exfiltration;
 pub use knowledge::{Known, KnownDomain, KNOWN_DOMAINS};
 pub use lists::{
-    HostMatches, ImportReport, ListCategory, ListError, ListHit, ListInfo, ListSet, SkipReason, SkippedLine, MAX_CIDRS,
-    MAX_DOMAINS, MAX_LISTS, REPORTED_SKIPS,
+    read_list, HostMatches, ImportReport, ListCategory, ListError, ListHit, ListInfo, ListReadError, ListSet, ListText,
+    SkipReason, SkippedLine, MAX_CIDRS, MAX_DOMAINS, MAX_LISTS, MAX_LIST_BYTES, MIN_IPV4_PREFIX, MIN_IPV6_PREFIX,
+    REPORTED_SKIPS,
 };
 pub use owners::{AsnRow, InvalidCountry, Owner, Watchlist, ASN_OWNERS, DOMAIN_OWNERS, ORG_PATTERNS};
 pub use verdict::{AlertKind, Finding, Severity};

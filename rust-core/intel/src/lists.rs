@@ -18,12 +18,19 @@ use serde::{Deserialize, Serialize};
 use crate::name::NameBuf;
 use crate::verdict::AlertKind;
 
+mod read;
+pub use read::{read_list, ListReadError, ListText, MAX_LIST_BYTES};
+
 /// Most lists one [`ListSet`] holds (list membership is a bit mask).
 pub const MAX_LISTS: usize = 32;
 /// Most distinct domains one [`ListSet`] holds (bounds memory to a few hundred MB at worst).
 pub const MAX_DOMAINS: usize = 4_000_000;
 /// Most CIDR entries one [`ListSet`] holds.
 pub const MAX_CIDRS: usize = 1_000_000;
+/// Shortest IPv4 prefix a list may hold: a broader network (`0.0.0.0/0`) would flag every flow.
+pub const MIN_IPV4_PREFIX: u8 = 8;
+/// Shortest IPv6 prefix a list may hold (`::/0` would flag every flow; regional registries hold /12s).
+pub const MIN_IPV6_PREFIX: u8 = 16;
 /// How many skipped lines an [`ImportReport`] keeps verbatim.
 pub const REPORTED_SKIPS: usize = 10;
 /// Longest skipped-line excerpt kept in a report.
@@ -108,6 +115,8 @@ pub enum SkipReason {
     InvalidDomain,
     /// Malformed address or CIDR.
     InvalidAddress,
+    /// A network broader than [`MIN_IPV4_PREFIX`] / [`MIN_IPV6_PREFIX`].
+    NetworkTooBroad,
     /// A loopback or local name of a stock hosts file.
     LocalName,
     /// No known syntax.
@@ -550,7 +559,7 @@ fn parse_line(line: &str, emit: &mut impl FnMut(Result<Rule, SkipReason>)) {
         return emit(Err(SkipReason::Unrecognised));
     }
     if first.contains('/') {
-        return emit(first.parse::<IpNet>().map(|n| Rule::Cidr(n.trunc())).map_err(|_| SkipReason::InvalidAddress));
+        return emit(first.parse::<IpNet>().map_err(|_| SkipReason::InvalidAddress).and_then(network_rule));
     }
     let domain = first.strip_prefix("*.").unwrap_or(first);
     emit(domain_rule(domain, true));
@@ -583,6 +592,17 @@ fn parse_adblock(rule: &str) -> Result<Rule, SkipReason> {
         return Err(SkipReason::UrlRule);
     }
     domain_rule(domain, true)
+}
+
+fn network_rule(net: IpNet) -> Result<Rule, SkipReason> {
+    let shortest = match net {
+        IpNet::V4(_) => MIN_IPV4_PREFIX,
+        IpNet::V6(_) => MIN_IPV6_PREFIX,
+    };
+    if net.prefix_len() < shortest {
+        return Err(SkipReason::NetworkTooBroad);
+    }
+    Ok(Rule::Cidr(net.trunc()))
 }
 
 #[derive(Deserialize)]

@@ -172,7 +172,7 @@ impl LeakDetector {
         needle_starts.push(needle_ids.len());
         let automaton = AhoCorasick::builder()
             .ascii_case_insensitive(true)
-            .kind(Some(AhoCorasickKind::DFA))
+            .kind(Some(automaton_kind(patterns.len())))
             .prefilter(false)
             .build(&patterns)?;
         let filter = GramFilter::new(&patterns);
@@ -357,11 +357,28 @@ fn push_coordinates(coordinates: &mut Vec<Coordinate>, ident: usize, value: &str
 
 /// Adds the needles of one variant in every encoding (skipping forms equal to a simpler one);
 /// a binary variant (not `textual`) only in base64 and digests.
+/// Patterns up to which the search runs on a DFA (fastest; 20 identifiers make ≈430 patterns). A DFA
+/// costs ≈100 KB per identifier, so thousands of identifiers use the contiguous NFA (a few bytes per
+/// state, slower per byte) to keep the set-up linear and its memory small.
+const MAX_DFA_PATTERNS: usize = 8192;
+
+fn automaton_kind(patterns: usize) -> AhoCorasickKind {
+    if patterns <= MAX_DFA_PATTERNS {
+        AhoCorasickKind::DFA
+    } else {
+        AhoCorasickKind::ContiguousNFA
+    }
+}
+
 fn push_encodings(needles: &mut Vec<Needle>, ident: usize, kind: IdKind, variant: &[u8], textual: bool) {
     let mut push = |encoding, bytes: Vec<u8>, case_sensitive| {
+        // Needles are pushed identifier by identifier: only this one's, at the tail, can repeat (a scan of
+        // every needle made setting up thousands of identifiers quadratic).
         let duplicate = needles
             .iter()
-            .any(|n: &Needle| n.ident == ident && n.case_sensitive == case_sensitive && *n.bytes == *bytes);
+            .rev()
+            .take_while(|n| n.ident == ident)
+            .any(|n: &Needle| n.case_sensitive == case_sensitive && *n.bytes == *bytes);
         if bytes.is_empty() || duplicate {
             return;
         }

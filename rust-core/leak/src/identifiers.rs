@@ -1,9 +1,11 @@
 //! Declared identifiers: reading, validating and normalising them.
 
+use std::collections::HashSet;
+
 use crate::{IdKind, LeakError};
 
 /// One declared identifier, normalised (separators removed, canonical case).
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Identifier {
     /// Its kind.
     pub kind: IdKind,
@@ -28,6 +30,8 @@ impl std::fmt::Debug for Identifier {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Identifiers {
     items: Vec<Identifier>,
+    /// The items again, so a repeated declaration is found in constant time.
+    seen: HashSet<Identifier>,
 }
 
 /// Shortest serial or custom value accepted: shorter ones would match by chance (and would
@@ -93,7 +97,7 @@ impl Identifiers {
         }
         let value = normalise(kind, value).map_err(invalid)?;
         let identifier = Identifier { kind, label: label.to_owned(), value };
-        if !self.items.contains(&identifier) {
+        if self.seen.insert(identifier.clone()) {
             self.items.push(identifier);
         }
         Ok(())

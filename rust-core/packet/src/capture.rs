@@ -7,20 +7,31 @@
 //!         Ok(frame) => { /* frame.number (1-based), frame.ts, frame.link, frame.data, frame.orig_len */ }
 //!         Err(e) => { /* damaged or truncated: e says which packet; reading stops after an error */ }
 //!     }
+//!     for notice in reader.take_notices() { /* a damaged block skipped, reading went on */ }
 //! }
+//! for notice in reader.take_notices() { /* those met on the way to the end */ }
 //! reader.bytes_read()                                    // for a progress bar
 //! ```
+//!
+//! A damaged pcapng block whose framing is intact (its two length fields agree) is skipped with a
+//! [`Notice`] and reading goes on; only damage that loses the framing (or a section header, which sets
+//! the byte order) ends the capture.
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use pcap_parser::pcapng::Block;
-use pcap_parser::traits::{PcapNGPacketBlock, PcapReaderIterator};
+use pcap_parser::traits::PcapReaderIterator;
 use pcap_parser::{LegacyPcapReader, PcapBlockOwned, PcapError, PcapNGReader};
 
 use crate::Timestamp;
+
+mod ng;
+#[cfg(test)]
+pub(crate) mod tests;
+
+use ng::{block_name, declared_block_len, Section, Step, PCAPNG_MAGIC};
 
 /// Link layer of a frame, from the pcap header or the pcapng interface block.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,6 +54,8 @@ pub enum LinkType {
     Loop,
     /// PPP (DLT 9), PPP in HDLC framing (50) and Cisco HDLC (104).
     Ppp,
+    /// Linux netfilter log (LINKTYPE_NFLOG, 239): a header, then TLVs, one of which is the IP packet.
+    Nflog,
     /// Any other DLT value: frames are skipped and counted.
     Other(u32),
 }
@@ -60,6 +73,7 @@ impl LinkType {
             0 => LinkType::Null,
             108 => LinkType::Loop,
             9 | 50 | 104 => LinkType::Ppp,
+            239 => LinkType::Nflog,
             other => LinkType::Other(other),
         }
     }
@@ -92,21 +106,33 @@ pub enum CaptureError {
     /// The file ends inside a record; `last_good` frames were read whole (0: none).
     #[error("capture truncated after packet {last_good}")]
     Truncated { last_good: u64 },
-    /// Record `packet` (the 1-based number it would have had; 0: the file header) cannot be parsed.
-    #[error("damaged capture at packet {packet}: {reason}")]
-    Damaged { packet: u64, reason: String },
+    /// Record `packet` (the 1-based number it would have had; 0: the file header), at byte `offset`,
+    /// cannot be parsed and its end cannot be found.
+    #[error("damaged capture at packet {packet} (offset {offset}): {reason}")]
+    Damaged { packet: u64, offset: u64, reason: String },
+}
+
+/// A damaged block that was skipped (or read with a fallback); reading went on after it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notice {
+    /// Byte offset of the block in the stream.
+    pub offset: u64,
+    /// What was wrong and what was done, in a few words.
+    pub message: String,
+}
+
+impl std::fmt::Display for Notice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "offset {}: {}", self.offset, self.message)
+    }
 }
 
 /// First read buffer; it doubles when a record does not fit, up to `MAX_BUFFER`.
 const INITIAL_BUFFER: usize = 256 * 1024;
 /// Largest record accepted; anything longer is treated as damage, which bounds memory.
 const MAX_BUFFER: usize = 16 * 1024 * 1024;
-/// Interfaces per pcapng section; more is treated as damage, which bounds memory.
-const MAX_INTERFACES: usize = 4096;
-
-const PCAPNG_MAGIC: [u8; 4] = [0x0A, 0x0D, 0x0D, 0x0A];
-/// Obsolete pcapng Packet Block, which pcap-parser only knows as an unknown block.
-const OBSOLETE_PB_TYPE: u32 = 2;
+/// Notices held until taken; past it they are only counted ([`CaptureReader::notice_count`]).
+const MAX_PENDING_NOTICES: usize = 64;
 
 /// Reads frames from a pcap or pcapng stream in constant memory.
 pub struct CaptureReader {
@@ -114,7 +140,7 @@ pub struct CaptureReader {
     format: Format,
     /// The last I/O error of the underlying reader (pcap-parser only reports that one happened).
     io_error: Arc<Mutex<Option<io::Error>>>,
-    /// Frames returned so far, i.e. the number of the last good frame.
+    /// Packets met so far (returned, or skipped as damaged): the number of the last one.
     frames: u64,
     /// Bytes consumed before the last frame; the frame's own block is consumed on the next call.
     pending_consume: usize,
@@ -122,6 +148,8 @@ pub struct CaptureReader {
     frame_data: Vec<u8>,
     /// Size of pcap-parser's buffer, which grows for long records.
     capacity: usize,
+    notices: Vec<Notice>,
+    notice_count: u64,
     done: bool,
 }
 
@@ -130,27 +158,14 @@ enum Format {
     PcapNg(Section),
 }
 
-/// What a pcapng section's blocks depend on.
-#[derive(Default)]
-struct Section {
-    big_endian: bool,
-    interfaces: Vec<Interface>,
-}
-
-#[derive(Clone, Copy)]
-struct Interface {
-    link: LinkType,
-    snaplen: u32,
-    /// Timestamp units per second (`if_tsresol`), `None` when the option is out of range.
-    units_per_sec: Option<u64>,
-    /// Seconds added to every timestamp (`if_tsoffset`).
-    offset_secs: i64,
-}
-
-/// What one block means to the reader.
-enum Step {
-    Frame { ts: Timestamp, link: LinkType, orig_len: u32 },
-    Skip,
+/// Whether the pcapng block at the start of the buffer can be stepped over.
+enum Framing {
+    /// Both length fields agree on this length, and the whole block is buffered.
+    Intact(usize),
+    /// The declared length is plausible but the block is not all buffered yet.
+    NeedMore,
+    /// No trustworthy length: the next block cannot be found.
+    Lost,
 }
 
 impl CaptureReader {
@@ -176,7 +191,9 @@ impl CaptureReader {
                 PcapError::Incomplete(_) | PcapError::UnexpectedEof | PcapError::Eof => {
                     CaptureError::Truncated { last_good: 0 }
                 }
-                other => CaptureError::Damaged { packet: 0, reason: format!("file header: {other}") },
+                other => {
+                    CaptureError::Damaged { packet: 0, offset: 0, reason: format!("file header: {}", describe(&other)) }
+                }
             },
         };
         let (inner, format): (Box<dyn PcapReaderIterator + Send>, Format) = if is_pcapng {
@@ -194,6 +211,8 @@ impl CaptureReader {
             pending_consume: 0,
             frame_data: Vec::new(),
             capacity: INITIAL_BUFFER,
+            notices: Vec::new(),
+            notice_count: 0,
             done: false,
         })
     }
@@ -201,6 +220,16 @@ impl CaptureReader {
     /// Bytes of the stream parsed so far (for a progress bar).
     pub fn bytes_read(&self) -> u64 {
         (self.inner.consumed() + self.pending_consume) as u64
+    }
+
+    /// The notices (damaged blocks skipped) since the last call, at most 64; the rest are only counted.
+    pub fn take_notices(&mut self) -> Vec<Notice> {
+        std::mem::take(&mut self.notices)
+    }
+
+    /// Notices raised so far, taken or not.
+    pub fn notice_count(&self) -> u64 {
+        self.notice_count
     }
 
     /// The next frame, `None` at a clean end of the stream; after an `Err`, always `None`.
@@ -231,48 +260,123 @@ impl CaptureReader {
     fn advance(&mut self) -> Result<Option<(Timestamp, LinkType, u32)>, CaptureError> {
         loop {
             let next_packet = self.frames + 1;
+            let offset = self.inner.consumed() as u64;
             let buffered_before = self.inner.data().len();
+            let block_type = self.peek_block_type();
             match self.inner.next() {
-                Ok((len, block)) => {
-                    let step = interpret(&mut self.format, block, &mut self.frame_data)
-                        .map_err(|reason| CaptureError::Damaged { packet: next_packet, reason })?;
-                    match step {
-                        Step::Skip => self.inner.consume(len),
-                        Step::Frame { ts, link, orig_len } => {
-                            self.pending_consume = len;
-                            self.frames = next_packet;
-                            return Ok(Some((ts, link, orig_len)));
-                        }
+                Ok((len, block)) => match interpret(&mut self.format, block, &mut self.frame_data) {
+                    Ok(Step::Skip) => self.inner.consume(len),
+                    Ok(Step::Frame { ts, link, orig_len }) => {
+                        self.pending_consume = len;
+                        self.frames = next_packet;
+                        return Ok(Some((ts, link, orig_len)));
                     }
-                }
+                    Ok(Step::Notice(message)) => {
+                        self.notice(offset, message);
+                        self.inner.consume(len);
+                    }
+                    Err(reason) => {
+                        if matches!(self.format, Format::Pcap { .. }) {
+                            return Err(CaptureError::Damaged { packet: next_packet, offset, reason });
+                        }
+                        self.skip_block(offset, block_type, len, &reason);
+                    }
+                },
                 Err(PcapError::Eof) => return Ok(None),
                 Err(PcapError::UnexpectedEof) => return Err(CaptureError::Truncated { last_good: self.frames }),
                 Err(PcapError::Incomplete(_)) => {
-                    if let Format::PcapNg(section) = &self.format {
-                        // pcap-parser asks for more data when a block's content overruns its own length.
-                        if declared_block_len(self.inner.data(), section.big_endian)
-                            .is_some_and(|len| len <= buffered_before)
-                        {
-                            return Err(CaptureError::Damaged {
-                                packet: next_packet,
-                                reason: "block content overruns its length".into(),
-                            });
+                    // pcap-parser also asks for more data when a block's content overruns its own length.
+                    if let Some(big_endian) = self.pcapng_byte_order() {
+                        if declared_block_len(self.inner.data(), big_endian).is_some_and(|len| len <= buffered_before) {
+                            self.skip_damaged(offset, next_packet, "block content overruns its length".into())?;
+                            continue;
                         }
                     }
                     self.refill()?;
                     if self.inner.data().len() == buffered_before && !self.inner.reader_exhausted() {
-                        self.grow(next_packet)?;
+                        self.grow(next_packet, offset)?;
                     }
                 }
                 Err(PcapError::BufferTooSmall) => {
-                    self.grow(next_packet)?;
+                    self.grow(next_packet, offset)?;
                     self.refill()?;
                 }
                 Err(PcapError::ReadError) => return Err(self.io_failure()),
                 Err(other) => {
-                    return Err(CaptureError::Damaged { packet: next_packet, reason: other.to_string() });
+                    let reason = describe(&other);
+                    if self.pcapng_byte_order().is_none() {
+                        return Err(CaptureError::Damaged { packet: next_packet, offset, reason });
+                    }
+                    self.skip_damaged(offset, next_packet, reason)?;
                 }
             }
+        }
+    }
+
+    /// Steps over the damaged pcapng block at the start of the buffer if its framing is intact (reading
+    /// more of it first if needed); otherwise the capture cannot go on.
+    fn skip_damaged(&mut self, offset: u64, next_packet: u64, reason: String) -> Result<(), CaptureError> {
+        let damaged = |reason| CaptureError::Damaged { packet: next_packet, offset, reason };
+        loop {
+            let big_endian = self.pcapng_byte_order().unwrap_or_default();
+            let block_type = self.peek_block_type();
+            match framing(self.inner.data(), big_endian) {
+                // A section header sets the byte order of what follows: past a damaged one nothing is sure.
+                Framing::Intact(_) if block_type == ng::SHB_TYPE => return Err(damaged(reason)),
+                Framing::Intact(len) => {
+                    self.skip_block(offset, block_type, len, &reason);
+                    return Ok(());
+                }
+                Framing::NeedMore if !self.inner.reader_exhausted() => {
+                    let before = self.inner.data().len();
+                    self.refill()?;
+                    if self.inner.data().len() == before {
+                        self.grow(next_packet, offset)?;
+                    }
+                }
+                Framing::NeedMore => return Err(CaptureError::Truncated { last_good: self.frames }),
+                Framing::Lost => return Err(damaged(reason)),
+            }
+        }
+    }
+
+    /// Consumes one damaged pcapng block of intact framing and says so.
+    fn skip_block(&mut self, offset: u64, block_type: u32, len: usize, reason: &str) {
+        self.inner.consume(len);
+        if let Format::PcapNg(section) = &mut self.format {
+            section.skipped(block_type);
+        }
+        let what = if ng::is_packet_block(block_type) {
+            // The damaged packet keeps its number, so later ones are numbered as Wireshark does.
+            self.frames += 1;
+            format!("packet {} ({} block, {len} bytes)", self.frames, block_name(block_type))
+        } else {
+            format!("{} block ({len} bytes)", block_name(block_type))
+        };
+        self.notice(offset, format!("skipped damaged {what}: {reason}"));
+    }
+
+    fn notice(&mut self, offset: u64, message: String) {
+        self.notice_count += 1;
+        if self.notices.len() < MAX_PENDING_NOTICES {
+            self.notices.push(Notice { offset, message });
+        }
+    }
+
+    /// The type of the pcapng block at the start of the buffer (0 when unknown or not pcapng).
+    fn peek_block_type(&self) -> u32 {
+        let raw = self.inner.data().get(..4).and_then(|b| <[u8; 4]>::try_from(b).ok());
+        match (raw, self.pcapng_byte_order()) {
+            (Some(raw), Some(big_endian)) => ng::u32_in(raw, big_endian),
+            _ => 0,
+        }
+    }
+
+    /// The byte order of the current pcapng section, `None` for a pcap file.
+    fn pcapng_byte_order(&self) -> Option<bool> {
+        match &self.format {
+            Format::PcapNg(section) => Some(section.big_endian),
+            Format::Pcap { .. } => None,
         }
     }
 
@@ -284,11 +388,12 @@ impl CaptureReader {
         Ok(())
     }
 
-    fn grow(&mut self, next_packet: u64) -> Result<(), CaptureError> {
+    fn grow(&mut self, next_packet: u64, offset: u64) -> Result<(), CaptureError> {
         let capacity = self.capacity.saturating_mul(2);
         if capacity > MAX_BUFFER {
             return Err(CaptureError::Damaged {
                 packet: next_packet,
+                offset,
                 reason: format!("record longer than {MAX_BUFFER} bytes"),
             });
         }
@@ -299,6 +404,33 @@ impl CaptureReader {
 
     fn io_failure(&self) -> CaptureError {
         CaptureError::Io(take_error(&self.io_error).unwrap_or_else(|| io::Error::other("read failed")))
+    }
+}
+
+/// Whether the pcapng block at the start of `data` has a length both of its length fields agree on.
+fn framing(data: &[u8], big_endian: bool) -> Framing {
+    let Some(len) = declared_block_len(data, big_endian) else { return Framing::NeedMore };
+    if len < 12 || len % 4 != 0 || len > MAX_BUFFER {
+        return Framing::Lost;
+    }
+    let Some(trailer) = data.get(len - 4..len).and_then(|b| <[u8; 4]>::try_from(b).ok()) else {
+        return Framing::NeedMore;
+    };
+    if ng::u32_in(trailer, big_endian) as usize == len {
+        Framing::Intact(len)
+    } else {
+        Framing::Lost
+    }
+}
+
+/// pcap-parser's error in a few words: its own message carries the whole input buffer.
+fn describe(error: &PcapError<&[u8]>) -> String {
+    match error {
+        PcapError::NomError(_, kind) | PcapError::OwnedNomError(_, kind) => {
+            format!("malformed content ({})", kind.description())
+        }
+        PcapError::HeaderNotRecognized => "header not recognised".into(),
+        other => other.to_string(),
     }
 }
 
@@ -330,118 +462,9 @@ fn interpret(format: &mut Format, block: PcapBlockOwned<'_>, frame_data: &mut Ve
             copy_frame(frame_data, record.data);
             Ok(Step::Frame { ts, link: *link, orig_len: record.origlen })
         }
-        (Format::PcapNg(section), PcapBlockOwned::NG(block)) => interpret_ng(section, block, frame_data),
+        (Format::PcapNg(section), PcapBlockOwned::NG(block)) => ng::interpret(section, block, frame_data),
         _ => Err("block of the wrong file format".into()),
     }
-}
-
-fn interpret_ng(section: &mut Section, block: Block<'_>, frame_data: &mut Vec<u8>) -> Result<Step, String> {
-    match block {
-        Block::SectionHeader(shb) => {
-            section.big_endian = shb.big_endian();
-            section.interfaces.clear();
-            Ok(Step::Skip)
-        }
-        Block::InterfaceDescription(idb) => {
-            if section.interfaces.len() >= MAX_INTERFACES {
-                return Err(format!("more than {MAX_INTERFACES} interfaces"));
-            }
-            section.interfaces.push(Interface {
-                link: LinkType::from_dlt(idb.linktype.0 as u32),
-                snaplen: idb.snaplen,
-                units_per_sec: units_per_sec(idb.if_tsresol),
-                offset_secs: idb.if_tsoffset,
-            });
-            Ok(Step::Skip)
-        }
-        Block::EnhancedPacket(epb) => {
-            let interface = section.interface(epb.if_id)?;
-            let ts = interface.timestamp(epb.ts_high, epb.ts_low)?;
-            copy_frame(frame_data, epb.packet_data());
-            Ok(Step::Frame { ts, link: interface.link, orig_len: epb.origlen })
-        }
-        Block::SimplePacket(spb) => {
-            let interface = section.interface(0)?;
-            // An SPB's data is padded: the packet is the original length, capped by the snap length.
-            let mut len = spb.origlen as usize;
-            if interface.snaplen > 0 {
-                len = len.min(interface.snaplen as usize);
-            }
-            copy_frame(frame_data, spb.data.get(..len).unwrap_or(spb.data));
-            Ok(Step::Frame { ts: Timestamp::default(), link: interface.link, orig_len: spb.origlen })
-        }
-        Block::Unknown(unknown) if u32_in(unknown.block_type.to_le_bytes(), section.big_endian) == OBSOLETE_PB_TYPE => {
-            obsolete_packet(section, unknown.data, frame_data)
-        }
-        _ => Ok(Step::Skip),
-    }
-}
-
-/// The pre-EPB Packet Block: if_id u16, drops u16, ts high, ts low, caplen, origlen, data.
-fn obsolete_packet(section: &Section, body: &[u8], frame_data: &mut Vec<u8>) -> Result<Step, String> {
-    let field = |at: usize| {
-        body.get(at..at + 4).and_then(|b| <[u8; 4]>::try_from(b).ok()).map(|b| u32_in(b, section.big_endian))
-    };
-    let (Some(head), Some(ts_high), Some(ts_low), Some(caplen), Some(orig_len)) =
-        (field(0), field(4), field(8), field(12), field(16))
-    else {
-        return Err("packet block too short".into());
-    };
-    let if_id = if section.big_endian { head >> 16 } else { head & 0xFFFF };
-    let interface = section.interface(if_id)?;
-    let ts = interface.timestamp(ts_high, ts_low)?;
-    let data = body.get(20..).unwrap_or_default();
-    copy_frame(frame_data, data.get(..caplen as usize).unwrap_or(data));
-    Ok(Step::Frame { ts, link: interface.link, orig_len })
-}
-
-impl Section {
-    fn interface(&self, if_id: u32) -> Result<Interface, String> {
-        self.interfaces
-            .get(if_id as usize)
-            .copied()
-            .ok_or_else(|| format!("packet for interface {if_id}, but the section describes {}", self.interfaces.len()))
-    }
-}
-
-impl Interface {
-    fn timestamp(&self, high: u32, low: u32) -> Result<Timestamp, String> {
-        let units = self.units_per_sec.ok_or("interface has an invalid if_tsresol")?;
-        let raw = (u64::from(high) << 32) | u64::from(low);
-        let nanos = (u128::from(raw % units) * 1_000_000_000 / u128::from(units)) as u64;
-        let since_offset = Duration::from_secs(raw / units) + Duration::from_nanos(nanos);
-        let offset = Duration::from_secs(self.offset_secs.unsigned_abs());
-        let ts = if self.offset_secs >= 0 {
-            since_offset.saturating_add(offset)
-        } else {
-            since_offset.saturating_sub(offset)
-        };
-        Ok(Timestamp(ts))
-    }
-}
-
-/// `if_tsresol`: 10^-n seconds, or 2^-n when the high bit is set (pcap-parser 0.17 rejects the latter).
-fn units_per_sec(tsresol: u8) -> Option<u64> {
-    let exponent = u32::from(tsresol & 0x7F);
-    if tsresol & 0x80 == 0 {
-        10u64.checked_pow(exponent)
-    } else {
-        1u64.checked_shl(exponent)
-    }
-}
-
-fn u32_in(bytes: [u8; 4], big_endian: bool) -> u32 {
-    if big_endian {
-        u32::from_be_bytes(bytes)
-    } else {
-        u32::from_le_bytes(bytes)
-    }
-}
-
-/// Length field of the pcapng block at the start of `data`.
-fn declared_block_len(data: &[u8], big_endian: bool) -> Option<usize> {
-    let bytes = <[u8; 4]>::try_from(data.get(4..8)?).ok()?;
-    Some(u32_in(bytes, big_endian) as usize)
 }
 
 fn copy_frame(frame_data: &mut Vec<u8>, data: &[u8]) {
@@ -480,405 +503,5 @@ impl<R: Read> Read for FillReader<R> {
             }
         }
         Ok(filled)
-    }
-}
-
-#[cfg(test)]
-pub(crate) mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    /// A classic pcap file: little-endian, microseconds, or big-endian, nanoseconds.
-    pub(crate) fn pcap(big_endian: bool, nanos: bool, dlt: u32, records: &[(u32, u32, &[u8], u32)]) -> Vec<u8> {
-        let u32b = |v: u32| if big_endian { v.to_be_bytes() } else { v.to_le_bytes() };
-        let u16b = |v: u16| if big_endian { v.to_be_bytes() } else { v.to_le_bytes() };
-        let mut out = Vec::new();
-        out.extend(u32b(if nanos { 0xA1B2_3C4D } else { 0xA1B2_C3D4 }));
-        out.extend(u16b(2));
-        out.extend(u16b(4));
-        out.extend(u32b(0));
-        out.extend(u32b(0));
-        out.extend(u32b(65535));
-        out.extend(u32b(dlt));
-        for &(secs, frac, data, orig_len) in records {
-            out.extend(u32b(secs));
-            out.extend(u32b(frac));
-            out.extend(u32b(data.len() as u32));
-            out.extend(u32b(orig_len));
-            out.extend(data);
-        }
-        out
-    }
-
-    /// pcapng block: type, total length, body padded to 4 bytes, total length.
-    fn block(big_endian: bool, block_type: u32, body: &[u8]) -> Vec<u8> {
-        let u32b = |v: u32| if big_endian { v.to_be_bytes() } else { v.to_le_bytes() };
-        let padded = body.len().div_ceil(4) * 4;
-        let total = (12 + padded) as u32;
-        let mut out = Vec::new();
-        out.extend(u32b(block_type));
-        out.extend(u32b(total));
-        out.extend(body);
-        out.resize(8 + padded, 0);
-        out.extend(u32b(total));
-        out
-    }
-
-    struct Ng {
-        big_endian: bool,
-        out: Vec<u8>,
-    }
-
-    impl Ng {
-        fn u32b(&self, v: u32) -> [u8; 4] {
-            if self.big_endian {
-                v.to_be_bytes()
-            } else {
-                v.to_le_bytes()
-            }
-        }
-        fn u16b(&self, v: u16) -> [u8; 2] {
-            if self.big_endian {
-                v.to_be_bytes()
-            } else {
-                v.to_le_bytes()
-            }
-        }
-        fn section(mut self, big_endian: bool) -> Self {
-            self.big_endian = big_endian;
-            let mut body = Vec::new();
-            body.extend(self.u32b(0x1A2B_3C4D));
-            body.extend(self.u16b(1));
-            body.extend(self.u16b(0));
-            body.extend([0xFF; 8]);
-            let b = block(big_endian, 0x0A0D_0D0A, &body);
-            self.out.extend(b);
-            self
-        }
-        /// Interface with optional if_tsresol and if_tsoffset options.
-        fn interface(mut self, dlt: u16, snaplen: u32, tsresol: Option<u8>, tsoffset: Option<i64>) -> Self {
-            let mut body = Vec::new();
-            body.extend(self.u16b(dlt));
-            body.extend(self.u16b(0));
-            body.extend(self.u32b(snaplen));
-            if let Some(r) = tsresol {
-                body.extend(self.u16b(9));
-                body.extend(self.u16b(1));
-                body.extend([r, 0, 0, 0]);
-            }
-            if let Some(o) = tsoffset {
-                body.extend(self.u16b(14));
-                body.extend(self.u16b(8));
-                body.extend(if self.big_endian { o.to_be_bytes() } else { o.to_le_bytes() });
-            }
-            if tsresol.is_some() || tsoffset.is_some() {
-                body.extend([0; 4]); // opt_endofopt
-            }
-            let b = block(self.big_endian, 1, &body);
-            self.out.extend(b);
-            self
-        }
-        fn epb(mut self, if_id: u32, ts: u64, data: &[u8], orig_len: u32) -> Self {
-            let mut body = Vec::new();
-            body.extend(self.u32b(if_id));
-            body.extend(self.u32b((ts >> 32) as u32));
-            body.extend(self.u32b(ts as u32));
-            body.extend(self.u32b(data.len() as u32));
-            body.extend(self.u32b(orig_len));
-            body.extend(data);
-            let b = block(self.big_endian, 6, &body);
-            self.out.extend(b);
-            self
-        }
-        fn spb(mut self, data: &[u8]) -> Self {
-            let mut body = Vec::new();
-            body.extend(self.u32b(data.len() as u32));
-            body.extend(data);
-            let b = block(self.big_endian, 3, &body);
-            self.out.extend(b);
-            self
-        }
-        fn obsolete_pb(mut self, if_id: u16, ts: u64, data: &[u8]) -> Self {
-            let mut body = Vec::new();
-            body.extend(self.u16b(if_id));
-            body.extend(self.u16b(0));
-            body.extend(self.u32b((ts >> 32) as u32));
-            body.extend(self.u32b(ts as u32));
-            body.extend(self.u32b(data.len() as u32));
-            body.extend(self.u32b(data.len() as u32));
-            body.extend(data);
-            let b = block(self.big_endian, 2, &body);
-            self.out.extend(b);
-            self
-        }
-        /// A name resolution block with only opt_endofopt: carries no packet.
-        fn skipped_block(mut self) -> Self {
-            let b = block(self.big_endian, 4, &[0; 4]);
-            self.out.extend(b);
-            self
-        }
-    }
-
-    fn ng() -> Ng {
-        Ng { big_endian: false, out: Vec::new() }
-    }
-
-    /// Every interesting pcapng feature in one file: 5 frames.
-    pub(crate) fn sample_pcapng() -> Vec<u8> {
-        ng().section(false)
-            .interface(1, 0, None, None)
-            .interface(101, 0, Some(9), Some(100))
-            .skipped_block()
-            .epb(0, 1_700_000_000_123_456, b"ethernet frame", 14)
-            .epb(1, 5_000_000_007, b"raw ip", 60)
-            .spb(b"simple")
-            .obsolete_pb(1, 1_000_000_000, b"old")
-            .section(true)
-            .interface(113, 4, Some(0x80 | 10), None)
-            .epb(0, 3 * 1024 + 512, b"big endian", 10)
-            .out
-    }
-
-    /// A frame as owned values: number, time, link, data, original length.
-    type OwnedFrame = (u64, Timestamp, LinkType, Vec<u8>, u32);
-
-    fn read_all(bytes: Vec<u8>) -> (Vec<OwnedFrame>, Option<CaptureError>) {
-        let mut reader = match CaptureReader::new(io::Cursor::new(bytes)) {
-            Ok(r) => r,
-            Err(e) => return (Vec::new(), Some(e)),
-        };
-        let mut frames = Vec::new();
-        while let Some(item) = reader.next_frame() {
-            match item {
-                Ok(f) => frames.push((f.number, f.ts, f.link, f.data.to_vec(), f.orig_len)),
-                Err(e) => return (frames, Some(e)),
-            }
-        }
-        assert!(reader.next_frame().is_none(), "reading stops at the end");
-        (frames, None)
-    }
-
-    fn ts(secs: u64, nanos: u32) -> Timestamp {
-        Timestamp(Duration::new(secs, nanos))
-    }
-
-    #[test]
-    fn reads_pcap_in_both_byte_orders_and_resolutions() {
-        let le = pcap(false, false, 1, &[(1_700_000_000, 123_456, b"abc", 60), (1_700_000_001, 0, b"de", 2)]);
-        let (frames, err) = read_all(le);
-        assert!(err.is_none());
-        assert_eq!(frames.len(), 2);
-        assert_eq!(frames[0], (1, ts(1_700_000_000, 123_456_000), LinkType::Ethernet, b"abc".to_vec(), 60));
-        assert_eq!(frames[1].0, 2);
-
-        let be = pcap(true, true, 113, &[(7, 999_999_999, b"xyz", 3)]);
-        let (frames, err) = read_all(be);
-        assert!(err.is_none());
-        assert_eq!(frames, vec![(1, ts(7, 999_999_999), LinkType::LinuxSll, b"xyz".to_vec(), 3)]);
-    }
-
-    #[test]
-    fn reads_pcapng_sections_interfaces_and_all_packet_blocks() {
-        let (frames, err) = read_all(sample_pcapng());
-        assert!(err.is_none(), "{err:?}");
-        let expected = vec![
-            (1, ts(1_700_000_000, 123_456_000), LinkType::Ethernet, b"ethernet frame".to_vec(), 14),
-            // if_tsresol 9 (ns) and if_tsoffset 100 s
-            (2, ts(105, 7), LinkType::RawIp, b"raw ip".to_vec(), 60),
-            // SPB: interface 0, no timestamp
-            (3, Timestamp::default(), LinkType::Ethernet, b"simple".to_vec(), 6),
-            (4, ts(101, 0), LinkType::RawIp, b"old".to_vec(), 3),
-            // second section, big-endian, 2^-10 s resolution, snap length 4 (EPB keeps its caplen)
-            (5, ts(3, 500_000_000), LinkType::LinuxSll, b"big endian".to_vec(), 10),
-        ];
-        assert_eq!(frames, expected);
-    }
-
-    #[test]
-    fn simple_packet_block_is_cut_to_the_snap_length() {
-        let file = ng().section(false).interface(1, 4, None, None).spb(b"0123456789").out;
-        let (frames, err) = read_all(file);
-        assert!(err.is_none());
-        assert_eq!(frames[0].3, b"0123".to_vec());
-        assert_eq!(frames[0].4, 10);
-    }
-
-    #[test]
-    fn packet_for_an_undescribed_interface_is_damage() {
-        let file = ng().section(false).interface(1, 0, None, None).epb(0, 0, b"ok", 2).epb(3, 0, b"bad", 3).out;
-        let (frames, err) = read_all(file);
-        assert_eq!(frames.len(), 1);
-        assert!(matches!(err, Some(CaptureError::Damaged { packet: 2, .. })), "{err:?}");
-        // A new section forgets the interfaces of the previous one.
-        let file = ng().section(false).interface(1, 0, None, None).section(false).epb(0, 0, b"x", 1).out;
-        assert!(matches!(read_all(file).1, Some(CaptureError::Damaged { packet: 1, .. })));
-    }
-
-    #[test]
-    fn block_whose_content_overruns_its_length_is_damage_not_truncation() {
-        let mut file = ng().section(false).interface(1, 0, None, None).epb(0, 0, b"abcd", 4).out;
-        // caplen (at 20 bytes into the EPB) claims more than the block holds.
-        let epb = file.len() - 48;
-        file[epb + 20..epb + 24].copy_from_slice(&200u32.to_le_bytes());
-        file.extend(ng().section(false).out);
-        let (frames, err) = read_all(file);
-        assert!(frames.is_empty());
-        assert!(matches!(err, Some(CaptureError::Damaged { packet: 1, .. })), "{err:?}");
-    }
-
-    #[test]
-    fn reader_can_move_to_another_thread() {
-        fn assert_send<T: Send>() {}
-        assert_send::<CaptureReader>();
-    }
-
-    #[test]
-    fn rejects_what_is_not_a_capture() {
-        assert!(matches!(read_all(Vec::new()).1, Some(CaptureError::UnknownFormat)));
-        assert!(matches!(read_all(b"GET / HTTP/1.1\r\n".to_vec()).1, Some(CaptureError::UnknownFormat)));
-        assert!(matches!(CaptureReader::open(Path::new("/nonexistent/capture.pcap")), Err(CaptureError::Io(_))));
-    }
-
-    #[test]
-    fn reads_records_larger_than_the_initial_buffer() {
-        let big = vec![0x5A; INITIAL_BUFFER * 3];
-        let (frames, err) =
-            read_all(pcap(false, false, 1, &[(1, 0, b"small", 5), (2, 0, &big, 1), (3, 0, b"after", 5)]));
-        assert!(err.is_none(), "{err:?}");
-        assert_eq!(frames.len(), 3);
-        assert_eq!(frames[1].3.len(), big.len());
-        assert_eq!(frames[2].3, b"after".to_vec());
-    }
-
-    #[test]
-    fn absurd_record_length_is_damage_within_bounded_memory() {
-        let mut file = pcap(false, false, 1, &[(1, 0, b"ok", 2)]);
-        file.extend(1u32.to_le_bytes());
-        file.extend(0u32.to_le_bytes());
-        file.extend(0xFFFF_FFF0u32.to_le_bytes());
-        file.extend(0xFFFF_FFF0u32.to_le_bytes());
-        file.extend(vec![0u8; MAX_BUFFER + 1024]);
-        let (frames, err) = read_all(file);
-        assert_eq!(frames.len(), 1);
-        assert!(matches!(err, Some(CaptureError::Damaged { packet: 2, .. })), "{err:?}");
-    }
-
-    /// Returns one byte per read, like a slow pipe.
-    struct Trickle(io::Cursor<Vec<u8>>);
-
-    impl Read for Trickle {
-        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-            let one = buf.len().min(1);
-            self.0.read(&mut buf[..one])
-        }
-    }
-
-    #[test]
-    fn short_reads_are_not_truncation() {
-        let bytes = sample_pcapng();
-        let len = bytes.len() as u64;
-        let mut reader = CaptureReader::new(Trickle(io::Cursor::new(bytes))).expect("pcapng");
-        let mut count = 0;
-        while let Some(item) = reader.next_frame() {
-            item.expect("frame");
-            count += 1;
-        }
-        assert_eq!(count, 5);
-        assert_eq!(reader.bytes_read(), len);
-    }
-
-    /// Fails after the header, as a disk error would.
-    struct Failing(io::Cursor<Vec<u8>>);
-
-    impl Read for Failing {
-        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-            if self.0.position() >= 24 {
-                return Err(io::Error::other("disk on fire"));
-            }
-            let n = buf.len().min(24 - self.0.position() as usize);
-            self.0.read(&mut buf[..n])
-        }
-    }
-
-    #[test]
-    fn read_errors_are_reported_with_their_cause() {
-        let bytes = pcap(false, false, 1, &[(1, 0, b"abc", 3)]);
-        let err = match CaptureReader::new(Failing(io::Cursor::new(bytes))) {
-            Err(e) => e,
-            Ok(mut r) => match r.next_frame() {
-                Some(Err(e)) => e,
-                other => panic!("expected an error, got {other:?}"),
-            },
-        };
-        assert!(err.to_string().contains("disk on fire"), "{err}");
-    }
-
-    /// Cuts a file at every byte: never a panic, the frames before the cut are all returned, and
-    /// the error (if the cut is not between records) names the last good one.
-    fn check_every_truncation(file: &[u8], clean_ends: &[usize], frame_ends: &[usize]) {
-        for cut in 0..=file.len() {
-            let (frames, err) = read_all(file[..cut].to_vec());
-            let whole = frame_ends.iter().filter(|&&end| end <= cut).count() as u64;
-            assert_eq!(frames.len() as u64, whole, "cut at {cut}");
-            match err {
-                None => assert!(clean_ends.contains(&cut), "cut at {cut} read as a clean end"),
-                Some(CaptureError::Truncated { last_good }) => assert_eq!(last_good, whole, "cut at {cut}"),
-                Some(CaptureError::UnknownFormat) => assert!(cut < 4, "cut at {cut}"),
-                Some(other) => panic!("cut at {cut}: {other}"),
-            }
-        }
-    }
-
-    #[test]
-    fn pcap_truncated_at_every_offset_reports_last_good_packet() {
-        let file = pcap(false, false, 1, &[(1, 0, b"first", 5), (2, 0, b"second!", 7), (3, 0, b"", 0)]);
-        let frame_ends = [24 + 21, 24 + 21 + 23, 24 + 21 + 23 + 16];
-        assert_eq!(file.len(), frame_ends[2]);
-        check_every_truncation(&file, &[24, frame_ends[0], frame_ends[1], frame_ends[2]], &frame_ends);
-    }
-
-    #[test]
-    fn pcapng_truncated_at_every_offset_reports_last_good_packet() {
-        let file = sample_pcapng();
-        let mut block_ends = Vec::new();
-        let mut at = 0;
-        let mut big_endian = false;
-        while at < file.len() {
-            if file[at..at + 4] == PCAPNG_MAGIC {
-                big_endian = file[at + 8..at + 12] == [0x1A, 0x2B, 0x3C, 0x4D];
-            }
-            at += declared_block_len(&file[at..], big_endian).expect("length");
-            block_ends.push(at);
-        }
-        // SHB, IDB, IDB, NRB, EPB, EPB, SPB, PB, SHB, IDB, EPB: frames end blocks 5-8 and 11.
-        assert_eq!(block_ends.len(), 11);
-        let frame_ends = [block_ends[4], block_ends[5], block_ends[6], block_ends[7], block_ends[10]];
-        check_every_truncation(&file, &block_ends, &frame_ends);
-    }
-
-    proptest! {
-        #[test]
-        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048), ng in any::<bool>()) {
-            let mut file = if ng { PCAPNG_MAGIC.to_vec() } else { vec![0xD4, 0xC3, 0xB2, 0xA1] };
-            file.extend(bytes);
-            let _ = read_all(file);
-        }
-
-        #[test]
-        fn mutated_captures_never_panic(
-            ng in any::<bool>(),
-            edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
-        ) {
-            let mut file = if ng {
-                sample_pcapng()
-            } else {
-                pcap(false, true, 1, &[(1, 0, b"first", 5), (2, 0, b"second!", 7)])
-            };
-            for (at, value) in edits {
-                let i = at.index(file.len());
-                file[i] = value;
-            }
-            let _ = read_all(file);
-        }
     }
 }

@@ -21,6 +21,8 @@ pub(crate) enum Encap {
     LinuxSll2,
     /// IEEE 802.11 data frame with LLC/SNAP (CAPWAP's native binding).
     Wifi,
+    /// Linux NFLOG: header, then TLVs; the payload TLV holds the IP packet.
+    Nflog,
 }
 
 /// Headers walked before giving up (VLAN stacks, MPLS labels and nested encapsulations).
@@ -65,6 +67,10 @@ pub(crate) fn find_ip(mut encap: Encap, data: &[u8]) -> Result<Option<usize>, De
             Encap::LinuxSll2 => (Encap::EtherType(be16(rest, 0, "linux sll2")?), 20),
             Encap::Wifi => match wifi(rest)? {
                 Some(step) => step,
+                None => return Ok(None),
+            },
+            Encap::Nflog => match nflog_payload(rest)? {
+                Some(at) => (Encap::Ip, at),
                 None => return Ok(None),
             },
         };
@@ -195,7 +201,47 @@ fn wifi(rest: &[u8]) -> Result<Option<Step>, DecodeError> {
     Ok(snap(rest.get(len..).unwrap_or_default()).map(|t| (Encap::EtherType(t), len + 8)))
 }
 
-/// UDP tunnels nDPI decapsulates: VXLAN (4789), GTP-U (2152), CAPWAP data (5247).
+/// TLVs of an NFLOG frame walked before giving up (the kernel writes about 15).
+const MAX_NFLOG_TLVS: usize = 64;
+/// NFULA_PAYLOAD: the packet, from its network header on.
+const NFULA_PAYLOAD: u16 = 9;
+
+/// Offset of the payload TLV's value in an NFLOG frame (libpcap's `pcap/nflog.h`): family, version,
+/// resource id, then TLVs of length (header included, padded to 4) and type, in the capturing host's
+/// byte order — unknown here, so taken from the first TLV (types are small numbers).
+fn nflog_payload(rest: &[u8]) -> Result<Option<usize>, DecodeError> {
+    if byte(rest, 1, "nflog")? != 0 {
+        return Err(malformed("nflog", "unknown version"));
+    }
+    let tlv = |at: usize, big_endian: bool| -> Option<(usize, u16)> {
+        let field = |at: usize| -> Option<u16> {
+            let bytes = [*rest.get(at)?, *rest.get(at + 1)?];
+            Some(if big_endian { u16::from_be_bytes(bytes) } else { u16::from_le_bytes(bytes) })
+        };
+        Some((usize::from(field(at)?), field(at + 2)?))
+    };
+    let Some((_, first_type)) = tlv(4, false) else { return Ok(None) };
+    let big_endian = first_type > 0xFF;
+    let mut at = 4usize;
+    for _ in 0..MAX_NFLOG_TLVS {
+        let Some((len, tlv_type)) = tlv(at, big_endian) else { return Ok(None) };
+        if len < 4 {
+            return Err(malformed("nflog", "TLV shorter than its header"));
+        }
+        // A snap length may cut the payload: what was captured of the packet is still decoded.
+        if tlv_type == NFULA_PAYLOAD {
+            return Ok(Some(at + 4));
+        }
+        if at + len > rest.len() {
+            return Err(malformed("nflog", "TLV longer than the frame"));
+        }
+        at += len.next_multiple_of(4);
+    }
+    Err(malformed("nflog", "too many TLVs"))
+}
+
+/// UDP tunnels: VXLAN (4789), GTP-U (2152), CAPWAP data (5247), GRE in UDP (4754, RFC 8086), Teredo
+/// (3544, RFC 4380) and AYIYA (5072).
 pub(crate) fn udp_tunnel(src_port: u16, dst_port: u16, payload: &[u8]) -> Option<Step> {
     let port = |p: u16| src_port == p || dst_port == p;
     if port(4789) {
@@ -205,9 +251,39 @@ pub(crate) fn udp_tunnel(src_port: u16, dst_port: u16, payload: &[u8]) -> Option
         gtp_u(payload)
     } else if port(5247) {
         capwap(payload)
+    } else if port(4754) {
+        gre(payload)
+    } else if port(3544) {
+        teredo(payload)
+    } else if port(5072) {
+        ayiya(payload)
     } else {
         None
     }
+}
+
+/// Teredo: an IPv6 packet, after an optional authentication indicator and an optional origin indication.
+fn teredo(data: &[u8]) -> Option<Step> {
+    let mut at = 0usize;
+    if data.get(..2)? == [0, 1] {
+        // Type, client id length, authentication value length, both values, nonce (8), confirmation (1).
+        at = 4 + usize::from(*data.get(2)?) + usize::from(*data.get(3)?) + 8 + 1;
+    }
+    if data.get(at..at + 2)? == [0, 0] {
+        at += 8; // type, obfuscated origin port and address
+    }
+    (*data.get(at)? >> 4 == 6).then_some((Encap::Ip, at))
+}
+
+/// AYIYA ("anything in anything"): identity of 2^n bytes and a signature of 4·m bytes follow 8 bytes of
+/// header; only a forward (opcode 1) of IPv4 or IPv6 carries a packet.
+fn ayiya(data: &[u8]) -> Option<Step> {
+    let id_len = 1usize << (*data.first()? >> 4);
+    let signature_len = usize::from(*data.get(1)? >> 4) * 4;
+    let opcode = *data.get(2)? & 0x0F;
+    let next_header = *data.get(3)?;
+    let at = 8 + id_len + signature_len;
+    (opcode == 1 && matches!(next_header, 4 | 41) && data.len() > at).then_some((Encap::Ip, at))
 }
 
 /// GTPv1-U G-PDU (3GPP TS 29.281): 8 bytes, 4 more with E/S/PN, then extension headers.

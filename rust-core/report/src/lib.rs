@@ -72,9 +72,20 @@ fn human_width(bucket_us: i64) -> String {
     }
 }
 
-/// App names come from the device: keep control characters out of the terminal.
-fn printable(name: &str, width: usize) -> String {
-    name.chars().map(|c| if c.is_control() { '\u{fffd}' } else { c }).take(width).collect()
+/// Text from the device or the wire (app and host names, evidence) made safe for a terminal: control
+/// characters, bidi controls (`abc\u{202e}gpj.exe` would show as `abcexe.jpg`), the BOM and the line and
+/// paragraph separators become U+FFFD; past `max_chars` characters the text is cut with `…`.
+pub fn terminal_text(text: &str, max_chars: usize) -> String {
+    let spoofing = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}')
+            || matches!(c, '\u{feff}' | '\u{2028}' | '\u{2029}')
+    };
+    let safe = text.chars().map(|c| if spoofing(c) { '\u{fffd}' } else { c });
+    if text.chars().nth(max_chars).is_none() {
+        return safe.collect();
+    }
+    safe.take(max_chars.saturating_sub(1)).chain(['…']).collect()
 }
 
 /// The name shown for an app: its name, else its uid, else "unknown".
@@ -136,7 +147,7 @@ impl Report {
             writeln!(
                 out,
                 "{:<32} {:>8} {:>8} {:>6} {:>10} {:>10} {:>6}  {:<6}  {}",
-                printable(&display_name(app), 32),
+                terminal_text(&display_name(app), 32),
                 app.uid.map(|uid| uid.to_string()).unwrap_or_default(),
                 app.flows,
                 app.destinations,
@@ -144,7 +155,7 @@ impl Report {
                 human_bytes(app.bytes_in),
                 app.alerts,
                 app.max_severity.map_or("", |s| s.as_str()),
-                printable(&app.countries.join(" "), 60),
+                terminal_text(&app.countries.join(" "), 60),
             )?;
         }
         writeln!(
@@ -165,16 +176,16 @@ impl Report {
                     (f, _) => LEVELS.get(((f * 7).div_ceil(max)) as usize).copied().unwrap_or('█'),
                 })
                 .collect();
-            writeln!(out, "{:<32} |{line}|", printable(&display_name(app), 32))?;
+            writeln!(out, "{:<32} |{line}|", terminal_text(&display_name(app), 32))?;
         }
         writeln!(out, "\ntop destinations (bytes)")?;
         for app in &self.apps {
             let names: Vec<String> = self
                 .destinations_of(app)
                 .iter()
-                .map(|d| format!("{} ({})", printable(&d.destination, 80), human_bytes(d.bytes)))
+                .map(|d| format!("{} ({})", terminal_text(&d.destination, 80), human_bytes(d.bytes)))
                 .collect();
-            writeln!(out, "{:<32} {}", printable(&display_name(app), 32), names.join(", "))?;
+            writeln!(out, "{:<32} {}", terminal_text(&display_name(app), 32), names.join(", "))?;
         }
         writeln!(
             out,
@@ -185,9 +196,9 @@ impl Report {
             writeln!(
                 out,
                 "{:<8} {:>10} {:<40} {:>6} {:>8} {:>10}",
-                printable(network.country.as_deref().unwrap_or("?"), 8),
+                terminal_text(network.country.as_deref().unwrap_or("?"), 8),
                 network.asn.map(|asn| format!("AS{asn}")).unwrap_or_default(),
-                printable(network.as_org.as_deref().unwrap_or(""), 40),
+                terminal_text(network.as_org.as_deref().unwrap_or(""), 40),
                 network.destinations,
                 network.flows,
                 human_bytes(network.bytes),
@@ -316,5 +327,18 @@ mod tests {
         assert_eq!(super::human_bytes(999), "999 B");
         assert_eq!(super::human_bytes(1_500), "1.5 KB");
         assert_eq!(super::human_bytes(2_000_000), "2.0 MB");
+    }
+
+    #[test]
+    fn terminal_text_neutralises_spoofing_and_cuts_long_names() {
+        use super::terminal_text;
+        assert_eq!(terminal_text("abc\u{202e}gpj.exe", 80), "abc\u{fffd}gpj.exe");
+        for spoof in ['\u{202a}', '\u{202d}', '\u{2066}', '\u{2069}', '\u{200e}', '\u{200f}', '\u{feff}', '\u{2028}'] {
+            assert_eq!(terminal_text(&format!("a{spoof}b"), 80), "a\u{fffd}b", "{:?}", spoof);
+        }
+        assert_eq!(terminal_text("evil\u{1b}[2Jhost", 80), "evil\u{fffd}[2Jhost");
+        assert_eq!(terminal_text("Ünïcødé.example", 80), "Ünïcødé.example");
+        assert_eq!(terminal_text("abcdef", 6), "abcdef");
+        assert_eq!(terminal_text("abcdefg", 6), "abcde…");
     }
 }

@@ -7,10 +7,12 @@ use std::time::Duration;
 
 use etherparse::PacketBuilder;
 use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
-use pcap_file::DataLink;
 
+pub mod encap;
 pub mod proto;
 pub mod remap;
+
+pub use pcap_file::DataLink;
 
 /// Maximum TCP payload per segment in built sessions.
 const MSS: usize = 1400;
@@ -110,17 +112,34 @@ impl CaptureBuilder {
 
     /// The capture as a raw-IP pcap file.
     pub fn write_pcap(&self, out: impl Write) -> Result<(), pcap_file::PcapError> {
-        let header = PcapHeader { datalink: DataLink::RAW, ..PcapHeader::default() };
+        self.write_pcap_as(out, DataLink::RAW, |packet| packet.to_vec())
+    }
+
+    /// The capture with each IP packet wrapped by `frame` (a link layer or a tunnel) in a pcap file of
+    /// link type `datalink`.
+    pub fn write_pcap_as(
+        &self,
+        out: impl Write,
+        datalink: DataLink,
+        frame: impl Fn(&[u8]) -> Vec<u8>,
+    ) -> Result<(), pcap_file::PcapError> {
+        let header = PcapHeader { datalink, ..PcapHeader::default() };
         let mut writer = PcapWriter::with_header(out, header)?;
         for (ts, packet) in &self.packets {
-            writer.write_packet(&PcapPacket::new(*ts, packet.len() as u32, packet))?;
+            let frame = frame(packet);
+            writer.write_packet(&PcapPacket::new(*ts, frame.len() as u32, &frame))?;
         }
         Ok(())
     }
 
     pub fn to_pcap_bytes(&self) -> Vec<u8> {
+        self.to_pcap_bytes_as(DataLink::RAW, |packet| packet.to_vec())
+    }
+
+    /// [`Self::write_pcap_as`] into memory.
+    pub fn to_pcap_bytes_as(&self, datalink: DataLink, frame: impl Fn(&[u8]) -> Vec<u8>) -> Vec<u8> {
         let mut out = Vec::new();
-        self.write_pcap(&mut out).expect("writing to memory");
+        self.write_pcap_as(&mut out, datalink, frame).expect("writing to memory");
         out
     }
 }

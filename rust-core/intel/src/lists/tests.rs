@@ -119,12 +119,23 @@ fn cidrs_and_single_addresses() {
 }
 
 #[test]
+fn networks_broader_than_the_documented_prefixes_are_skipped() {
+    let (set, report) = import("0.0.0.0/0\n::/0\n1.0.0.0/7\n2000::/3\n10.0.0.0/8\n2001:db8::/16\n");
+    assert_eq!((report.cidrs, report.skipped), (2, 4));
+    let reasons: Vec<SkipReason> = report.first_skipped.iter().map(|s| s.reason).collect();
+    assert_eq!(reasons, [SkipReason::NetworkTooBroad; 4]);
+    assert_eq!(set.match_ip(ip("192.0.2.1")).count(), 0, "not every flow is listed");
+    assert_eq!(set.match_ip(ip("10.9.9.9")).count(), 1);
+    assert_eq!(set.match_ip(ip("2001:ffff::1")).count(), 1);
+}
+
+#[test]
 fn overlapping_cidrs_of_several_lists() {
     let mut set = ListSet::new();
-    set.import_text(ListInfo::new("a", ListCategory::Malware), "10.0.0.0/8\n0.0.0.0/0\n").ok();
-    set.import_text(ListInfo::new("b", ListCategory::Tracker), "10.1.0.0/16\n::/0\n").ok();
+    set.import_text(ListInfo::new("a", ListCategory::Malware), "10.0.0.0/8\n255.0.0.0/8\n").ok();
+    set.import_text(ListInfo::new("b", ListCategory::Tracker), "10.1.0.0/16\n::ffff:0:0/96\n2001:db8::/32\n").ok();
     let names = |addr: &str| set.match_ip(ip(addr)).map(|l| l.name.as_str()).collect::<Vec<_>>();
-    assert_eq!(names("10.1.2.3"), ["a", "b"], "IPv4 is mapped into ::/0 as well");
+    assert_eq!(names("10.1.2.3"), ["a", "b"], "IPv4 is mapped into ::ffff:0:0/96 as well");
     assert_eq!(names("10.2.0.0"), ["a", "b"]);
     assert_eq!(names("2001:db8::1"), ["b"]);
     assert_eq!(names("255.255.255.255"), ["a", "b"]);
@@ -266,7 +277,7 @@ proptest! {
 
     #[test]
     fn ip_matching_equals_a_naive_containment_check(
-        nets in prop::collection::vec((0..3usize, any::<[u8; 4]>(), 0u8..=32), 0..10),
+        nets in prop::collection::vec((0..3usize, any::<[u8; 4]>(), MIN_IPV4_PREFIX..=32), 0..10),
         probes in prop::collection::vec(any::<[u8; 4]>(), 1..20),
     ) {
         let mut set = ListSet::new();

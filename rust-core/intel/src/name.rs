@@ -6,6 +6,7 @@ use std::net::IpAddr;
 pub(crate) const MAX_NAME: usize = 253;
 
 /// A lowercased, trailing-dot-free copy of a host name on the stack (lookups never allocate).
+#[derive(Clone)]
 pub(crate) struct NameBuf {
     bytes: [u8; MAX_NAME],
     len: usize,

@@ -10,6 +10,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 pub const COUNTRY_DATA_VERSION: &str = "@ip-location-db/geo-whois-asn-country@2.3.2026061719";
 /// npm package and version the ASN tables were generated from.
 pub const ASN_DATA_VERSION: &str = "@ip-location-db/asn@2.3.2026061719";
+/// The date of the IP data (both packages are one ip-location-db release: version `2.3.YYYYMMDDhh`).
+pub const DATA_DATE: &str = "2026-06-17";
 /// Attribution the CC BY 4.0 licences require wherever the data is shown (README, app's about screen).
 pub const ATTRIBUTION: &str = "IP to country and ASN data: ip-location-db by sapics \
 (https://github.com/sapics/ip-location-db), built from data by the NRO (https://www.nro.net), \

@@ -9,6 +9,8 @@
 
 use hashbrown::HashMap;
 
+use crate::knowledge::XRAY;
+
 use crate::owners::{
     Owner, ALIBABA, APPSFLYER, BAIDU, BBK_OPPO, BYTEDANCE, GOOGLE, KASPERSKY, MEGAFON, META, MICROSOFT, NETEASE, QIHOO,
     ROSTELECOM, SAMSUNG, TENCENT, VK, XIAOMI, YANDEX,
@@ -24,10 +26,6 @@ pub struct CompanyHome {
     /// Where the home country can be checked.
     pub source: &'static str,
 }
-
-/// X-Ray's company dataset (Oxford, shipped by TrackerControl): company → country of incorporation.
-const XRAY: &str =
-    "https://github.com/TrackerControl/tracker-control-android/blob/master/app/src/main/assets/xray-blacklist.json";
 
 const fn home(id: &'static str, company: &'static str, country: &'static str, source: &'static str) -> CompanyHome {
     CompanyHome { id, owner: Owner { company, country }, source }

@@ -11,6 +11,8 @@ pub(crate) static EXEMPT_TRACKERS: &[(&str, &str)] = &[
     ("samsungapps", "Samsung system services: Galaxy Store, Bixby, Find My Mobile, device management"),
     ("samsungmobile", "Samsung system services: firmware updates (ospserver.net), device services"),
     ("oppo", "Oppo, Realme and OnePlus system services (their telemetry hosts are curated)"),
+    ("yahoo", "Yahoo's portal, mail, Tumblr and their infrastructure (its ad and analytics hosts are listed apart)"),
+    ("ebay", "eBay's shopping sites and images (its partner network is listed apart)"),
 ];
 
 const FIREBASE: &str = "Firebase infrastructure (push, configuration, links, hosting), not its analytics";
@@ -67,6 +69,10 @@ pub(crate) static EXEMPT_DOMAINS: &[(&str, &str)] = &[
     ("elasticbeanstalk.com", "AWS application hosting"),
     ("feedburner.com", "RSS feed hosting"),
     ("mailchimp.com", "Mailchimp's site (its click tracking, list-manage.com, stays a tracker)"),
+    ("salesforce.com", "Salesforce's site and services"),
+    ("snapchat.com", "Snapchat itself (its analytics host is curated)"),
+    ("wordpress.com", "WordPress.com blogs (its stats hosts are listed apart)"),
+    ("wp.com", "WordPress.com content delivery (its stats hosts are listed apart)"),
     ("algolia.com", "search API"),
     ("algolia.net", "search API"),
     ("bit.ly", "link shortener"),

@@ -108,6 +108,9 @@ const V2FLY_MAILRU: &str = "https://github.com/v2fly/domain-list-community/blob/
 /// TrackHAR (tweaselORG): tracker endpoints and the data each receives, from recorded app traffic.
 const TRACKHAR_YANDEX: &str = "https://github.com/tweaselORG/TrackHAR/blob/main/src/adapters/yandex.ts";
 const TRACKHAR_RAYJUMP: &str = "https://github.com/tweaselORG/TrackHAR/blob/main/src/adapters/rayjump.ts";
+/// X-Ray's tracker and company dataset (Oxford, shipped by TrackerControl): hosts, owners, countries.
+pub(crate) const XRAY: &str =
+    "https://github.com/TrackerControl/tracker-control-android/blob/master/app/src/main/assets/xray-blacklist.json";
 /// Alibaba Cloud's list of the hosts its mobile push SDK uses (long connection, daily-active reports).
 const ALIYUN_PUSH: &str = "https://help.aliyun.com/document_detail/254911.html";
 /// A traffic analysis of Xiaomi's Mi Fit app: AMap location lookups and Umeng logs.
@@ -317,6 +320,8 @@ pub static KNOWN_DOMAINS: &[KnownDomain] = &[
     known("tracker-api.my.com", AnalyticsSdk, "VK (MyTracker)", V2FLY_MAILRU),
     known("vk-analytics.ru", AnalyticsSdk, "VK (MyTracker)", V2FLY_MAILRU),
     known("top-fwz1.mail.ru", AnalyticsSdk, "VK (Top@Mail.ru)", V2FLY_MAILRU),
+    // Snapchat's SDK analytics: snapchat.com itself is the app's service (see exempt.rs)
+    known("app-analytics-v2.snapchat.com", AnalyticsSdk, "Snap", XRAY),
     // Microsoft Advertising's conversion tag: bing.com itself is a search engine (see exempt.rs)
     known(
         "bat.bing.com",

@@ -76,8 +76,9 @@ fn info(value: Option<u32>) -> IpInfo {
 const V4_DATA: &[u8] = include_bytes!("../data/v4.bin");
 /// IPv4: 32-bit keys, the address itself.
 static V4: Table<'static, 2> = embedded(V4_DATA);
+const V6_DATA: &[u8] = include_bytes!("../data/v6.bin");
 /// IPv6: 64-bit keys, the address's /64 prefix.
-static V6: Table<'static, 6> = embedded(include_bytes!("../data/v6.bin"));
+static V6: Table<'static, 6> = embedded(V6_DATA);
 /// Two-letter codes back to back; country value `i` (from 1) is the `i`-th code.
 static COUNTRIES: &str = include_str!("../data/countries.txt");
 /// ASN value `i` (from 1) is the `i`-th record: ASN u32, organisation offset u24, length u8.

@@ -6,9 +6,7 @@
 //! subdomains. Public lists (AdGuard companiesdb, HaGeZi) barely cover Chinese SDKs and maker
 //! telemetry, which is why the project keeps this table.
 
-use hashbrown::HashMap;
-
-use crate::name::suffixes;
+use crate::name::{suffixes, SuffixIndex};
 use crate::verdict::AlertKind;
 
 /// What a curated domain is known for.
@@ -355,20 +353,9 @@ static GOVERNMENT_SUFFIXES: &[&str] = &[
 /// `gov.ru`, `gob.ar`, `gouv.ci`, `go.jp`, `govt.nz`, `mil.ru`, ...).
 static GOVERNMENT_SECOND_LEVEL: &[&str] = &["gov", "gob", "gouv", "govt", "go", "mil"];
 
-/// The curated tables indexed for per-flow lookups (built once).
-pub(crate) struct KnowledgeTables {
-    known: HashMap<&'static str, &'static KnownDomain>,
-}
-
-impl KnowledgeTables {
-    pub(crate) fn new() -> Self {
-        Self { known: KNOWN_DOMAINS.iter().map(|k| (k.domain, k)).collect() }
-    }
-
-    /// The most specific curated rule covering a normalised name.
-    pub(crate) fn lookup(&self, name: &str) -> Option<&'static KnownDomain> {
-        suffixes(name).find_map(|s| self.known.get(s).copied())
-    }
+/// The curated rules indexed for per-flow lookups (built once).
+pub(crate) fn known_domains() -> SuffixIndex<KnownDomain> {
+    SuffixIndex::new(KNOWN_DOMAINS, |k| k.domain)
 }
 
 /// The government suffix a normalised name falls under, if any.
@@ -404,7 +391,7 @@ mod tests {
 
     #[test]
     fn lookup_takes_subdomains_and_the_most_specific_rule() {
-        let t = KnowledgeTables::new();
+        let t = known_domains();
         let hit = t.lookup("tracking.intl.miui.com").map(|k| (k.known, k.company));
         assert_eq!(hit, Some((VendorTelemetry, "Xiaomi")));
         assert_eq!(t.lookup("metrics1.data.hicloud.com").map(|k| k.domain), Some("data.hicloud.com"));

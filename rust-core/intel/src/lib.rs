@@ -46,10 +46,11 @@ pub use verdict::{AlertKind, Finding, Severity};
 
 use companies::CompanyHomes;
 use facts::{NameFacts, OwnerVia};
-use knowledge::KnowledgeTables;
+use knowledge::known_domains;
 use name::NameBuf;
+use name::SuffixIndex;
 use owners::OwnerTables;
-use state::StateBodies;
+use state::state_bodies;
 
 /// The data credits and versions, one per line, for `--version` and the app's about screen: the
 /// embedded IP tables and tracker table with their dates, and the attributions their licences ask.
@@ -109,9 +110,9 @@ pub struct Intel {
     watchlist: Watchlist,
     lists: ListSet,
     owners: OwnerTables,
-    knowledge: KnowledgeTables,
+    knowledge: SuffixIndex<KnownDomain>,
     companies: CompanyHomes,
-    state: StateBodies,
+    state: SuffixIndex<StateBody>,
 }
 
 impl Intel {
@@ -121,9 +122,9 @@ impl Intel {
             watchlist: config.watchlist,
             lists: config.lists,
             owners: OwnerTables::new(),
-            knowledge: KnowledgeTables::new(),
+            knowledge: known_domains(),
             companies: CompanyHomes::new(),
-            state: StateBodies::new(),
+            state: state_bodies(),
         }
     }
 

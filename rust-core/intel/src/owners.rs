@@ -7,7 +7,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use hashbrown::HashMap;
 use serde::Serialize;
 
-use crate::name::suffixes;
+use crate::name::SuffixIndex;
 
 /// A company and its home country (ISO 3166-1 alpha-2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -467,7 +467,7 @@ pub(crate) enum NetworkOwnerSource {
 /// The owner tables indexed for per-flow lookups (built once).
 pub(crate) struct OwnerTables {
     by_asn: HashMap<u32, &'static AsnRow>,
-    by_domain: HashMap<&'static str, Owner>,
+    by_domain: SuffixIndex<(&'static str, Owner)>,
     org_matcher: Option<AhoCorasick>,
 }
 
@@ -481,7 +481,7 @@ impl OwnerTables {
             .ok();
         Self {
             by_asn: ASN_OWNERS.iter().map(|row| (row.asn, row)).collect(),
-            by_domain: DOMAIN_OWNERS.iter().copied().collect(),
+            by_domain: SuffixIndex::new(DOMAIN_OWNERS, |(domain, _)| domain),
             org_matcher,
         }
     }
@@ -501,8 +501,8 @@ impl OwnerTables {
 
     /// The owner of a normalised name and the table's eTLD+1 it falls under. A suffix walk
     /// rather than `psl::domain_str`, which stops at private suffixes such as `googleapis.com`.
-    pub(crate) fn domain_owner<'n>(&self, name: &'n str) -> Option<(&'n str, Owner)> {
-        suffixes(name).find_map(|s| self.by_domain.get(s).map(|owner| (s, *owner)))
+    pub(crate) fn domain_owner(&self, name: &str) -> Option<(&'static str, Owner)> {
+        self.by_domain.lookup(name).copied()
     }
 }
 

@@ -7,9 +7,7 @@
 //! `china.org.cn`: no government suffix, caught only by this table). Each rule matches the domain
 //! and its subdomains; none lies under a government suffix (a test checks).
 
-use hashbrown::HashMap;
-
-use crate::name::suffixes;
+use crate::name::SuffixIndex;
 
 /// One state body: its domain, name, what it is, its country and the source.
 #[derive(Debug, Clone, Copy)]
@@ -169,19 +167,8 @@ pub static STATE_BODIES: &[StateBody] = &[
 ];
 
 /// The state bodies indexed for per-flow lookups (built once).
-pub(crate) struct StateBodies {
-    by_domain: HashMap<&'static str, &'static StateBody>,
-}
-
-impl StateBodies {
-    pub(crate) fn new() -> Self {
-        Self { by_domain: STATE_BODIES.iter().map(|b| (b.domain, b)).collect() }
-    }
-
-    /// The state body whose domain covers a normalised name.
-    pub(crate) fn lookup(&self, name: &str) -> Option<&'static StateBody> {
-        suffixes(name).find_map(|s| self.by_domain.get(s).copied())
-    }
+pub(crate) fn state_bodies() -> SuffixIndex<StateBody> {
+    SuffixIndex::new(STATE_BODIES, |b| b.domain)
 }
 
 #[cfg(test)]
@@ -205,7 +192,7 @@ mod tests {
 
     #[test]
     fn lookup_takes_subdomains_without_suffix_accidents() {
-        let t = StateBodies::new();
+        let t = state_bodies();
         assert_eq!(t.lookup("www.cnnic.cn").map(|b| b.domain), Some("cnnic.cn"));
         assert!(t.lookup("english.www.gov.cn").is_none(), "gov.cn is the suffix rules' job");
         assert_eq!(t.lookup("russian.china.org.cn").map(|b| b.what), Some(STATE_CENTRE));

@@ -4,7 +4,7 @@ use std::net::IpAddr;
 use proptest::prelude::*;
 
 use super::*;
-use crate::test_corpus::corpus_text;
+use crate::test_corpus::{companiesdb, corpus_text};
 
 fn import(text: &str) -> (ListSet, ImportReport) {
     let mut set = ListSet::new();
@@ -176,12 +176,7 @@ fn adguard_json_errors_are_reported() {
 
 #[test]
 fn adguard_companiesdb_from_the_corpus() {
-    let (Some(trackers), Some(companies)) = (
-        corpus_text("lists/adguard-companiesdb-trackers.json"),
-        corpus_text("lists/adguard-companiesdb-companies.json"),
-    ) else {
-        return;
-    };
+    let Some((trackers, companies)) = companiesdb() else { return };
     let mut set = ListSet::new();
     let report = set
         .import_adguard(ListInfo::new("AdGuard companiesdb", ListCategory::Tracker), &trackers, Some(&companies))

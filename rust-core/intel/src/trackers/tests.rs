@@ -1,7 +1,7 @@
 use proptest::prelude::*;
 
 use super::*;
-use crate::test_corpus::corpus_text;
+use crate::test_corpus::companiesdb;
 
 fn table(json: &str) -> (TrackerTable, ImportReport) {
     TrackerTable::from_companiesdb(json, None).unwrap_or_else(|e| panic!("not a companiesdb file: {e}"))
@@ -15,12 +15,7 @@ fn lookup<'a>(table: &'a TrackerTable, name: &str) -> Option<TrackerEntry<'a>> {
 /// to either the data or the encoder without regenerating fails here.
 #[test]
 fn bundled_table_is_what_the_generator_makes() {
-    let (Some(trackers), Some(companies)) = (
-        corpus_text("lists/adguard-companiesdb-trackers.json"),
-        corpus_text("lists/adguard-companiesdb-companies.json"),
-    ) else {
-        return;
-    };
+    let Some((trackers, companies)) = companiesdb() else { return };
     let (generated, report) = TrackerTable::from_companiesdb(&trackers, Some(&companies)).expect("corpus converts");
     assert_eq!(report.skipped, 0);
     assert!(

@@ -374,19 +374,12 @@ fn is_generic_government(suffix: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashSet;
 
     use super::*;
 
     #[test]
     fn every_rule_is_unique_normalised_and_sourced() {
-        let domains: HashSet<&str> = KNOWN_DOMAINS.iter().map(|k| k.domain).collect();
-        assert_eq!(domains.len(), KNOWN_DOMAINS.len());
-        for k in KNOWN_DOMAINS {
-            assert!(k.source.starts_with("https://"), "{}", k.domain);
-            let normalised = crate::name::NameBuf::new(k.domain);
-            assert_eq!(normalised.as_ref().map(|n| n.as_str()), Some(k.domain));
-        }
+        crate::name::assert_curated(KNOWN_DOMAINS, |k| k.domain, |k| k.source);
     }
 
     #[test]

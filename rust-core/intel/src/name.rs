@@ -71,6 +71,17 @@ impl<T> SuffixIndex<T> {
     }
 }
 
+/// Checks curated rows: unique domains, each a normalised DNS name, each with an https source.
+#[cfg(test)]
+pub(crate) fn assert_curated<T>(rows: &[T], domain: fn(&T) -> &str, source: fn(&T) -> &str) {
+    let unique: std::collections::HashSet<&str> = rows.iter().map(domain).collect();
+    assert_eq!(unique.len(), rows.len(), "a domain listed twice");
+    for row in rows {
+        assert!(source(row).starts_with("https://"), "{}", domain(row));
+        assert_eq!(NameBuf::new(domain(row)).map(|n| n.as_str().to_owned()).as_deref(), Some(domain(row)));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

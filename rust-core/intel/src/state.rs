@@ -173,18 +173,14 @@ pub(crate) fn state_bodies() -> SuffixIndex<StateBody> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashSet;
 
     use super::*;
     use crate::knowledge::government_suffix;
 
     #[test]
     fn every_body_is_unique_normalised_sourced_and_outside_government_suffixes() {
-        let domains: HashSet<&str> = STATE_BODIES.iter().map(|b| b.domain).collect();
-        assert_eq!(domains.len(), STATE_BODIES.len());
+        crate::name::assert_curated(STATE_BODIES, |b| b.domain, |b| b.source);
         for b in STATE_BODIES {
-            assert!(b.source.starts_with("https://"), "{}", b.domain);
-            assert_eq!(crate::name::NameBuf::new(b.domain).map(|n| n.as_str().to_owned()).as_deref(), Some(b.domain));
             assert!(government_suffix(b.domain).is_none(), "{} is already a government suffix", b.domain);
             assert!(["CN", "RU"].contains(&b.country), "{}", b.domain);
         }

@@ -5,6 +5,8 @@ Usage: python3 generate.py [TARBALL_DIR]
 Tarballs already in TARBALL_DIR are reused; missing ones are fetched with `npm pack`.
 Every tarball is checked against its pinned sha512 integrity before use. Standard library only.
 Output is byte-identical for identical inputs (no timestamps, every order is sorted).
+It also writes data/SHA256SUMS (the sha256 of every output, `sha256sum -c` format): a test checks that the
+committed tables are the ones the generator wrote.
 """
 import base64
 import bisect
@@ -234,10 +236,15 @@ def generate(tarball_dir):
                country_source[fam], family, SPECIAL_V4 if fam == "v4" else SPECIAL_V6)
         verify(keys, [entries[(v >> 8) - 1] if v >> 8 else None for v in values],
                asn_source[fam], family, SPECIAL_V4 if fam == "v4" else SPECIAL_V6)
+    sums = []
     for name, data in sorted(outputs.items()):
         with open(os.path.join(out_dir, name), "wb") as f:
             f.write(data)
-        print(f"{name:16} {len(data):>9} bytes  sha256 {hashlib.sha256(data).hexdigest()}")
+        digest = hashlib.sha256(data).hexdigest()
+        sums.append(f"{digest}  {name}\n")
+        print(f"{name:16} {len(data):>9} bytes  sha256 {digest}")
+    with open(os.path.join(out_dir, "SHA256SUMS"), "w") as f:
+        f.writelines(sums)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ mod output;
 mod report;
 mod run;
 mod summary;
+mod whois;
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -27,9 +28,9 @@ use clap::{Args, Parser, Subcommand};
 /// Exit status when nothing could be analysed or an output could not be written.
 const EXIT_FAILURE: u8 = 1;
 
-/// `--version` also credits the embedded data, as its licence asks.
+/// `--version` also dates and credits the embedded data, as their licences ask.
 static LONG_VERSION: std::sync::LazyLock<String> =
-    std::sync::LazyLock::new(|| format!("{}\n{}", env!("CARGO_PKG_VERSION"), phonehome_ipdb::ATTRIBUTION));
+    std::sync::LazyLock::new(|| format!("{}\n{}", env!("CARGO_PKG_VERSION"), phonehome_intel::data_notice()));
 
 #[derive(Parser)]
 #[command(name = "phonehome", version, long_version = LONG_VERSION.as_str(), about = "See what a phone sends where, and prove it")]
@@ -48,6 +49,9 @@ enum Command {
     Export(export::ExportArgs),
     /// Summarise a store per app, with a timeline (terminal, or one HTML page).
     Report(report::ReportArgs),
+    /// What phonehome knows about hosts and addresses, without any traffic: owners, jurisdictions,
+    /// curated knowledge, tracker table, lists, and the alerts a connection there would raise.
+    Whois(whois::WhoisArgs),
 }
 
 #[derive(Args)]
@@ -185,6 +189,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(&args),
         Command::Export(args) => export::run(&args),
         Command::Report(args) => report::run(&args),
+        Command::Whois(args) => whois::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use phonehome_intel::{Destination, Intel, IntelConfig, ListCategory, ListInfo, ListSet, Watchlist};
+use phonehome_intel::{bundled_trackers, Destination, Intel, IntelConfig, ListCategory, ListInfo, ListSet, Watchlist};
 
 /// Counts live heap bytes so memory figures are exact rather than RSS estimates.
 struct Counting;
@@ -61,6 +61,12 @@ fn row(what: &str, value: String) {
 }
 
 fn main() {
+    // Before anything looks a host up: the bundled table's index is built at the first lookup (the owner
+    // tables, built first here, are not part of it).
+    black_box(phonehome_intel::network_owner(Some(1), None));
+    let (before, start) = (LIVE.load(Ordering::Relaxed), Instant::now());
+    black_box(phonehome_intel::domain_owner("first.lookup.builds.the.index"));
+    let (index_heap, index_time) = (LIVE.load(Ordering::Relaxed) - before, start.elapsed());
     let hagezi = corpus("lists/hagezi-light-2022.txt");
     let trackers = corpus("lists/adguard-companiesdb-trackers.json");
     let companies = corpus("lists/adguard-companiesdb-companies.json");
@@ -97,43 +103,64 @@ fn main() {
         .step_by(97)
         .flat_map(|d| [format!("cdn.{d}"), format!("cdn.not-{d}")])
         .collect();
-    let lookups = median(|| {
-        for host in &hosts {
-            black_box(set.match_host(black_box(host)).count());
-        }
+    let lookups = per_item(&hosts, |host| {
+        black_box(set.match_host(black_box(host)).count());
     });
-    row(
-        &format!("match_host, half hits ({} hosts, 3-4 labels)", hosts.len()),
-        format!("{:.0} ns/host", lookups.as_secs_f64() * 1e9 / hosts.len() as f64),
-    );
+    row(&format!("match_host, half hits ({} hosts, 3-4 labels)", hosts.len()), format!("{lookups:.0} ns/host"));
 
     let intel = Intel::new(IntelConfig { watchlist: Watchlist::default(), lists: set });
     let ip: IpAddr = "47.241.1.1".parse().unwrap_or(IpAddr::from([0, 0, 0, 0]));
-    let assess = median(|| {
-        for host in &hosts {
-            black_box(intel.assess(&Destination {
-                ip,
-                host: Some(black_box(host)),
-                country: Some("SG"),
-                asn: Some(45102),
-                as_org: Some("ALIBABA-CN-NET"),
-            }));
-        }
-    });
+    let on_alibaba =
+        Destination { ip, host: None, country: Some("SG"), asn: Some(45102), as_org: Some("ALIBABA-CN-NET") };
+    let assess = assess_each(&intel, &hosts, on_alibaba);
+    row("assess (watched network + list hit half of the time)", format!("{assess:.0} ns/flow"));
+    let seed_case = vec!["tracking.intl.miui.com".to_owned(); hosts.len()];
+    let telemetry = assess_each(&intel, &seed_case, Destination { as_org: None, ..on_alibaba });
+    row("assess (seed case: 3 findings)", format!("{telemetry:.0} ns/flow"));
+
+    bundled_table(&trackers, &companies);
     row(
-        "assess (watched network + list hit half of the time)",
-        format!("{:.0} ns/flow", assess.as_secs_f64() * 1e9 / hosts.len() as f64),
+        "  its hash index, built at the first lookup",
+        format!("{:.1} KiB, {:.2} ms", index_heap as f64 / 1024.0, index_time.as_secs_f64() * 1e3),
     );
-    let telemetry = median(|| {
-        for _ in 0..hosts.len() {
-            black_box(intel.assess(&Destination {
-                ip,
-                host: Some(black_box("tracking.intl.miui.com")),
-                country: Some("SG"),
-                asn: Some(45102),
-                as_org: None,
-            }));
+}
+
+/// The bundled tracker table: its size, and the per-flow cost of looking hosts up in it.
+fn bundled_table(trackers: &str, companies: &str) {
+    let table = bundled_trackers();
+    row(
+        &format!("bundled tracker table ({} domains)", table.domain_count()),
+        format!("{} bytes", table.as_bytes().len()),
+    );
+    // Hosts one or two labels below every listed domain, and as many that only end like one.
+    let hosts: Vec<String> =
+        table.entries().flat_map(|e| [format!("cdn.{}", e.domain), format!("a.b.not{}", e.domain)]).collect();
+    let intel = Intel::new(IntelConfig::default());
+    let ip: IpAddr = "198.51.100.1".parse().unwrap_or(IpAddr::from([0, 0, 0, 0]));
+    let on_google = Destination { ip, host: None, country: Some("US"), asn: Some(15169), as_org: Some("GOOGLE") };
+    let assess = assess_each(&intel, &hosts, on_google);
+    row(&format!("assess, bundled table hit half the time ({} hosts)", hosts.len()), format!("{assess:.0} ns/flow"));
+    let mut imported = ListSet::new();
+    imported.import_adguard(ListInfo::new("companiesdb", ListCategory::Tracker), trackers, Some(companies)).ok();
+    let lookups = per_item(&hosts, |host| {
+        black_box(imported.match_tracker(black_box(host)));
+    });
+    row("tracker-table lookup alone (the same table, imported)", format!("{lookups:.0} ns/host"));
+}
+
+/// Median nanoseconds per item of running `f` over `items`.
+fn per_item(items: &[String], mut f: impl FnMut(&str)) -> f64 {
+    let total = median(|| {
+        for item in items {
+            f(item);
         }
     });
-    row("assess (seed case: 3 findings)", format!("{:.0} ns/flow", telemetry.as_secs_f64() * 1e9 / hosts.len() as f64));
+    total.as_secs_f64() * 1e9 / items.len() as f64
+}
+
+/// Median nanoseconds per flow of assessing each host on the destination `on`.
+fn assess_each(intel: &Intel, hosts: &[String], on: Destination<'_>) -> f64 {
+    per_item(hosts, |host| {
+        black_box(intel.assess(&Destination { host: Some(black_box(host)), ..on }));
+    })
 }

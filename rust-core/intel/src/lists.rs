@@ -1,12 +1,13 @@
 //! User lists: import of hosts, plain-domain, `*.wildcard`, adblock `||domain^`, CIDR and
 //! AdGuard companiesdb files, and matching of hosts and addresses against all of them at once.
+//! A companiesdb file becomes a tracker table like the bundled one (see [`crate::trackers`]), so
+//! its entries keep their tracker, category and company and take precedence over the bundled ones.
 //!
 //! Matching semantics: a hosts-file entry matches that exact name (hosts-file semantics); a
 //! plain domain, a `*.domain` wildcard and an adblock `||domain^` rule match the domain and all
 //! its subdomains (the wildcard includes the domain itself, as the DNS-filter lists that use
 //! this syntax intend). Names without a dot are rejected: they would cover a whole TLD.
 
-use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::net::IpAddr;
 
@@ -16,6 +17,7 @@ use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
 use crate::name::NameBuf;
+use crate::trackers::{self, bundled_trackers, TrackerEntry, TrackerTable};
 use crate::verdict::AlertKind;
 
 mod read;
@@ -148,7 +150,7 @@ pub struct ImportReport {
 }
 
 impl ImportReport {
-    fn skip(&mut self, line: usize, reason: SkipReason, text: &str) {
+    pub(crate) fn skip(&mut self, line: usize, reason: SkipReason, text: &str) {
         self.skipped += 1;
         if self.first_skipped.len() < REPORTED_SKIPS {
             let excerpt = text.chars().take(EXCERPT_CHARS).collect();
@@ -178,11 +180,9 @@ pub struct ListHit<'a> {
     pub list: &'a ListInfo,
     /// The listed domain that matched (the host or one of its parents).
     pub domain: &'a str,
-    /// The owning company: the entry's (AdGuard) or else the list's.
+    /// The owning company the list names, if any.
     pub owner: Option<&'a str>,
 }
-
-const NO_OWNER: u32 = u32::MAX;
 
 /// A distinct listed domain and which lists hold it, exactly or with subdomains.
 #[derive(Debug, Clone, Copy)]
@@ -191,7 +191,6 @@ struct DomainEntry {
     len: u8,
     exact_lists: u32,
     subtree_lists: u32,
-    owner: u32,
 }
 
 /// A parsed rule of a text list.
@@ -211,8 +210,8 @@ pub struct ListSet {
     entries: Vec<DomainEntry>,
     index: HashTable<u32>,
     hasher: DefaultHashBuilder,
-    owners: Vec<Box<str>>,
-    owner_ids: HashMap<Box<str>, u32>,
+    /// Imported companiesdb files, as tracker tables, with their list.
+    companiesdb: Vec<(u8, TrackerTable)>,
     /// Inclusive ranges in IPv6 space (IPv4 as mapped addresses) with their list.
     cidrs: Vec<(u128, u128, u8)>,
     /// Elementary intervals: from each start up to the next, the mask of lists covering it.
@@ -242,7 +241,7 @@ impl ListSet {
         &self.lists
     }
 
-    /// Distinct listed domains.
+    /// Distinct domains of the text lists (an imported companiesdb file reports its own count).
     pub fn domain_count(&self) -> usize {
         self.entries.len()
     }
@@ -276,7 +275,7 @@ impl ListSet {
                 let added = match parsed {
                     Ok(Rule::Domain { name, subtree }) => {
                         report.domains += 1;
-                        self.add_domain(name.as_str(), list, subtree, NO_OWNER)
+                        self.add_domain(name.as_str(), list, subtree)
                     }
                     Ok(Rule::Cidr(net)) => {
                         report.cidrs += 1;
@@ -303,38 +302,20 @@ impl ListSet {
         Ok(report)
     }
 
-    /// Imports AdGuard companiesdb `trackers.json` (its `trackerDomains` map); the owner of each
-    /// domain is the tracker's company, named from `companies.json` when given.
+    /// Imports AdGuard companiesdb `trackers.json` (its `trackerDomains`, trackers, categories and
+    /// companies) as a tracker table; company names come from `companies.json` when given, else
+    /// from the bundled table. Its entries are found by [`ListSet::match_tracker`], not by
+    /// [`ListSet::match_host`].
     pub fn import_adguard(
         &mut self,
         info: ListInfo,
         trackers_json: &str,
         companies_json: Option<&str>,
     ) -> Result<ImportReport, ListError> {
-        let trackers: AdguardTrackers = serde_json::from_str(trackers_json)?;
-        let companies: AdguardCompanies = match companies_json {
-            Some(text) => serde_json::from_str(text)?,
-            None => AdguardCompanies::default(),
-        };
-        let list = self.add_list(info)?;
         let mut report = ImportReport::default();
-        for (domain, tracker_id) in &trackers.tracker_domains {
-            let tracker = trackers.trackers.get(tracker_id);
-            let company_id = tracker.and_then(|t| t.company_id.as_deref());
-            let owner = company_id
-                .and_then(|id| companies.companies.get(id).map(|c| c.name.as_str()))
-                .or(company_id)
-                .or_else(|| tracker.map(|t| t.name.as_str()));
-            match valid_domain(domain) {
-                Some(name) => {
-                    let owner = owner.map_or(NO_OWNER, |o| self.intern_owner(o));
-                    self.add_domain(name.as_str(), list, true, owner)?;
-                    report.domains += 1;
-                }
-                None => report.skip(0, SkipReason::InvalidDomain, domain),
-            }
-        }
-        self.shrink();
+        let table = trackers::build(trackers_json, companies_json, Some(bundled_trackers()), &mut report)?;
+        let list = self.add_list(info)?;
+        self.companiesdb.push((list, table));
         Ok(report)
     }
 
@@ -343,6 +324,16 @@ impl ListSet {
     pub fn match_host<'a>(&'a self, host: &str) -> HostMatches<'a> {
         let name = NameBuf::new(host);
         HostMatches { set: self, next: name.as_ref().map(|_| 0), name, current: None, pending: 0, seen: 0 }
+    }
+
+    /// The entry of the latest imported companiesdb file that covers `host` (the name or its most
+    /// specific listed parent), with its list.
+    pub fn match_tracker(&self, host: &str) -> Option<(&ListInfo, TrackerEntry<'_>)> {
+        let name = NameBuf::new(host)?;
+        self.companiesdb.iter().rev().find_map(|(list, table)| {
+            let entry = table.lookup(name.as_str())?;
+            Some((self.lists.get(usize::from(*list))?, entry))
+        })
     }
 
     /// Every list whose CIDRs contain `ip`.
@@ -378,18 +369,8 @@ impl ListSet {
         self.intervals.shrink_to_fit();
     }
 
-    fn intern_owner(&mut self, owner: &str) -> u32 {
-        if let Some(&id) = self.owner_ids.get(owner) {
-            return id;
-        }
-        let id = u32::try_from(self.owners.len()).unwrap_or(NO_OWNER);
-        self.owners.push(owner.into());
-        self.owner_ids.insert(owner.into(), id);
-        id
-    }
-
     /// Records `name` (already normalised) as held by `list`.
-    fn add_domain(&mut self, name: &str, list: u8, subtree: bool, owner: u32) -> Result<(), ListError> {
+    fn add_domain(&mut self, name: &str, list: u8, subtree: bool) -> Result<(), ListError> {
         let hash = self.hasher.hash_one(name);
         let Self { arena, entries, index, hasher, .. } = self;
         let slot = match index.entry(
@@ -406,7 +387,7 @@ impl ListSet {
                 };
                 arena.push_str(name);
                 let id = entries.len();
-                entries.push(DomainEntry { start, len, exact_lists: 0, subtree_lists: 0, owner: NO_OWNER });
+                entries.push(DomainEntry { start, len, exact_lists: 0, subtree_lists: 0 });
                 vacant.insert(id as u32);
                 id
             }
@@ -417,9 +398,6 @@ impl ListSet {
                 entry.subtree_lists |= bit;
             } else {
                 entry.exact_lists |= bit;
-            }
-            if entry.owner == NO_OWNER {
-                entry.owner = owner;
             }
         }
         Ok(())
@@ -465,6 +443,7 @@ impl ListSet {
 }
 
 /// Iterator over the list hits of one host (see [`ListSet::match_host`]).
+#[derive(Clone)]
 pub struct HostMatches<'a> {
     set: &'a ListSet,
     name: Option<NameBuf>,
@@ -485,11 +464,10 @@ impl<'a> Iterator for HostMatches<'a> {
                 self.pending &= self.pending - 1;
                 let entry = self.current?;
                 let info = self.set.lists.get(list as usize)?;
-                let owner = self.set.owners.get(entry.owner as usize).map(|o| &**o);
                 return Some(ListHit {
                     list: info,
                     domain: key_of(&self.set.arena, entry),
-                    owner: owner.or(info.owner.as_deref()),
+                    owner: info.owner.as_deref(),
                 });
             }
             let start = self.next?;
@@ -508,7 +486,7 @@ impl<'a> Iterator for HostMatches<'a> {
 
 /// A normalised list entry, or `None` if it is not a usable domain (IP literal, no dot,
 /// label over 63 bytes, bad characters).
-fn valid_domain(raw: &str) -> Option<NameBuf> {
+pub(crate) fn valid_domain(raw: &str) -> Option<NameBuf> {
     let name = NameBuf::new(raw)?;
     let text = name.as_str();
     (text.contains('.') && text.split('.').all(|label| label.len() <= 63)).then_some(name)
@@ -603,31 +581,6 @@ fn network_rule(net: IpNet) -> Result<Rule, SkipReason> {
         return Err(SkipReason::NetworkTooBroad);
     }
     Ok(Rule::Cidr(net.trunc()))
-}
-
-#[derive(Deserialize)]
-struct AdguardTrackers {
-    #[serde(default)]
-    trackers: HashMap<String, AdguardTracker>,
-    #[serde(rename = "trackerDomains")]
-    tracker_domains: HashMap<String, String>,
-}
-
-#[derive(Deserialize)]
-struct AdguardTracker {
-    name: String,
-    #[serde(rename = "companyId")]
-    company_id: Option<String>,
-}
-
-#[derive(Deserialize, Default)]
-struct AdguardCompanies {
-    companies: HashMap<String, AdguardCompany>,
-}
-
-#[derive(Deserialize)]
-struct AdguardCompany {
-    name: String,
 }
 
 #[cfg(test)]

@@ -2,10 +2,13 @@
 
 use std::net::IpAddr;
 
+use hashbrown::HashMap;
+
 /// Longest textual DNS name (RFC 1035: 255 octets on the wire, 253 as text without the root dot).
 pub(crate) const MAX_NAME: usize = 253;
 
 /// A lowercased, trailing-dot-free copy of a host name on the stack (lookups never allocate).
+#[derive(Clone)]
 pub(crate) struct NameBuf {
     bytes: [u8; MAX_NAME],
     len: usize,
@@ -49,6 +52,34 @@ pub(crate) fn is_ip_literal(host: &str) -> bool {
 /// The name and each parent domain, longest first: `a.b.c`, `b.c`, `c`.
 pub(crate) fn suffixes(name: &str) -> impl Iterator<Item = &str> {
     std::iter::once(name).chain(name.match_indices('.').filter_map(|(i, _)| name.get(i + 1..)))
+}
+
+/// Curated rows keyed by domain, found by a name's most specific listed suffix (the name or a parent).
+pub(crate) struct SuffixIndex<T: 'static> {
+    rows: HashMap<&'static str, &'static T>,
+}
+
+impl<T> SuffixIndex<T> {
+    /// Indexes `rows` by the domain `domain` names of each (built once).
+    pub(crate) fn new(rows: &'static [T], domain: fn(&T) -> &'static str) -> Self {
+        Self { rows: rows.iter().map(|row| (domain(row), row)).collect() }
+    }
+
+    /// The row whose domain is the normalised `name` or its most specific listed parent.
+    pub(crate) fn lookup(&self, name: &str) -> Option<&'static T> {
+        suffixes(name).find_map(|s| self.rows.get(s).copied())
+    }
+}
+
+/// Checks curated rows: unique domains, each a normalised DNS name, each with an https source.
+#[cfg(test)]
+pub(crate) fn assert_curated<T>(rows: &[T], domain: fn(&T) -> &str, source: fn(&T) -> &str) {
+    let unique: std::collections::HashSet<&str> = rows.iter().map(domain).collect();
+    assert_eq!(unique.len(), rows.len(), "a domain listed twice");
+    for row in rows {
+        assert!(source(row).starts_with("https://"), "{}", domain(row));
+        assert_eq!(NameBuf::new(domain(row)).map(|n| n.as_str().to_owned()).as_deref(), Some(domain(row)));
+    }
 }
 
 #[cfg(test)]

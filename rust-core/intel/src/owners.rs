@@ -7,7 +7,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use hashbrown::HashMap;
 use serde::Serialize;
 
-use crate::name::suffixes;
+use crate::name::SuffixIndex;
 
 /// A company and its home country (ISO 3166-1 alpha-2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -80,44 +80,55 @@ impl Watchlist {
     }
 }
 
-const ALIBABA: Owner = Owner { company: "Alibaba", country: "CN" };
-const ANT: Owner = Owner { company: "Ant Group", country: "CN" };
-const TENCENT: Owner = Owner { company: "Tencent", country: "CN" };
-const HUAWEI: Owner = Owner { company: "Huawei", country: "CN" };
-const HONOR: Owner = Owner { company: "Honor", country: "CN" };
-const BAIDU: Owner = Owner { company: "Baidu", country: "CN" };
+pub(crate) const ALIBABA: Owner = Owner { company: "Alibaba", country: "CN" };
+pub(crate) const ANT: Owner = Owner { company: "Ant Group", country: "CN" };
+pub(crate) const TENCENT: Owner = Owner { company: "Tencent", country: "CN" };
+pub(crate) const HUAWEI: Owner = Owner { company: "Huawei", country: "CN" };
+pub(crate) const HONOR: Owner = Owner { company: "Honor", country: "CN" };
+pub(crate) const BAIDU: Owner = Owner { company: "Baidu", country: "CN" };
 // TikTok Pte. Ltd. and BytePlus are Singapore subsidiaries of ByteDance, headquartered in Beijing.
-const BYTEDANCE: Owner = Owner { company: "ByteDance", country: "CN" };
-const CHINA_TELECOM: Owner = Owner { company: "China Telecom", country: "CN" };
-const CHINA_UNICOM: Owner = Owner { company: "China Unicom", country: "CN" };
-const CHINA_MOBILE: Owner = Owner { company: "China Mobile", country: "CN" };
-const KINGSOFT: Owner = Owner { company: "Kingsoft", country: "CN" };
-const UCLOUD: Owner = Owner { company: "UCloud", country: "CN" };
-const NETEASE: Owner = Owner { company: "NetEase", country: "CN" };
-const XIAOMI: Owner = Owner { company: "Xiaomi", country: "CN" };
+pub(crate) const BYTEDANCE: Owner = Owner { company: "ByteDance", country: "CN" };
+pub(crate) const CHINA_TELECOM: Owner = Owner { company: "China Telecom", country: "CN" };
+pub(crate) const CHINA_UNICOM: Owner = Owner { company: "China Unicom", country: "CN" };
+pub(crate) const CHINA_MOBILE: Owner = Owner { company: "China Mobile", country: "CN" };
+pub(crate) const KINGSOFT: Owner = Owner { company: "Kingsoft", country: "CN" };
+pub(crate) const UCLOUD: Owner = Owner { company: "UCloud", country: "CN" };
+pub(crate) const NETEASE: Owner = Owner { company: "NetEase", country: "CN" };
+pub(crate) const XIAOMI: Owner = Owner { company: "Xiaomi", country: "CN" };
 // Oppo, Realme and OnePlus share the HeyTap cloud (BBK Electronics group).
-const BBK_OPPO: Owner = Owner { company: "Oppo / Realme / OnePlus (BBK)", country: "CN" };
-const VIVO: Owner = Owner { company: "Vivo (BBK)", country: "CN" };
-const TRANSSION: Owner = Owner { company: "Transsion", country: "CN" };
-const ZTE: Owner = Owner { company: "ZTE", country: "CN" };
-const LENOVO: Owner = Owner { company: "Lenovo", country: "CN" };
+pub(crate) const BBK_OPPO: Owner = Owner { company: "Oppo / Realme / OnePlus (BBK)", country: "CN" };
+pub(crate) const VIVO: Owner = Owner { company: "Vivo (BBK)", country: "CN" };
+pub(crate) const TRANSSION: Owner = Owner { company: "Transsion", country: "CN" };
+pub(crate) const ZTE: Owner = Owner { company: "ZTE", country: "CN" };
+pub(crate) const LENOVO: Owner = Owner { company: "Lenovo", country: "CN" };
 // Motorola Mobility is Lenovo's subsidiary but a US company (Chicago) controlling motorola.com.
-const MOTOROLA: Owner = Owner { company: "Motorola Mobility (Lenovo)", country: "US" };
-const ADUPS: Owner = Owner { company: "Adups Technology", country: "CN" };
-const QIHOO: Owner = Owner { company: "Qihoo 360", country: "CN" };
-const YANDEX: Owner = Owner { company: "Yandex", country: "RU" };
-const VK: Owner = Owner { company: "VK (Mail.ru)", country: "RU" };
-const ROSTELECOM: Owner = Owner { company: "Rostelecom", country: "RU" };
-const MTS: Owner = Owner { company: "MTS", country: "RU" };
-const MEGAFON: Owner = Owner { company: "MegaFon", country: "RU" };
-const BEELINE: Owner = Owner { company: "Beeline (VimpelCom)", country: "RU" };
-const SELECTEL: Owner = Owner { company: "Selectel", country: "RU" };
-const KASPERSKY: Owner = Owner { company: "Kaspersky", country: "RU" };
-const SAMSUNG: Owner = Owner { company: "Samsung", country: "KR" };
-const GOOGLE: Owner = Owner { company: "Google", country: "US" };
-const META: Owner = Owner { company: "Meta", country: "US" };
-const MICROSOFT: Owner = Owner { company: "Microsoft", country: "US" };
-const APPSFLYER: Owner = Owner { company: "AppsFlyer", country: "IL" };
+pub(crate) const MOTOROLA: Owner = Owner { company: "Motorola Mobility (Lenovo)", country: "US" };
+pub(crate) const ADUPS: Owner = Owner { company: "Adups Technology", country: "CN" };
+pub(crate) const TCL: Owner = Owner { company: "TCL", country: "CN" };
+// SDK makers of the Chinese app ecosystem (push, analytics, ads), per v2fly domain-list-community's
+// company lists (which cite each domain's ICP licence).
+pub(crate) const AURORA: Owner = Owner { company: "Aurora Mobile (JPush)", country: "CN" };
+pub(crate) const GETUI: Owner = Owner { company: "Getui", country: "CN" };
+pub(crate) const TALKINGDATA: Owner = Owner { company: "TalkingData", country: "CN" };
+pub(crate) const REYUN: Owner = Owner { company: "Reyun", country: "CN" };
+pub(crate) const ZHUGE: Owner = Owner { company: "Zhuge", country: "CN" };
+pub(crate) const SHUZILM: Owner = Owner { company: "Shuzilm", country: "CN" };
+pub(crate) const MOBVISTA: Owner = Owner { company: "Mobvista (Mintegral)", country: "CN" };
+pub(crate) const KUAISHOU: Owner = Owner { company: "Kuaishou", country: "CN" };
+pub(crate) const QIHOO: Owner = Owner { company: "Qihoo 360", country: "CN" };
+pub(crate) const YANDEX: Owner = Owner { company: "Yandex", country: "RU" };
+pub(crate) const VK: Owner = Owner { company: "VK (Mail.ru)", country: "RU" };
+pub(crate) const ROSTELECOM: Owner = Owner { company: "Rostelecom", country: "RU" };
+pub(crate) const MTS: Owner = Owner { company: "MTS", country: "RU" };
+pub(crate) const MEGAFON: Owner = Owner { company: "MegaFon", country: "RU" };
+pub(crate) const BEELINE: Owner = Owner { company: "Beeline (VimpelCom)", country: "RU" };
+pub(crate) const SELECTEL: Owner = Owner { company: "Selectel", country: "RU" };
+pub(crate) const KASPERSKY: Owner = Owner { company: "Kaspersky", country: "RU" };
+pub(crate) const SAMSUNG: Owner = Owner { company: "Samsung", country: "KR" };
+pub(crate) const GOOGLE: Owner = Owner { company: "Google", country: "US" };
+pub(crate) const META: Owner = Owner { company: "Meta", country: "US" };
+pub(crate) const MICROSOFT: Owner = Owner { company: "Microsoft", country: "US" };
+pub(crate) const APPSFLYER: Owner = Owner { company: "AppsFlyer", country: "IL" };
 
 /// One curated network: ASN, owner, and where the attribution can be checked.
 #[derive(Debug, Clone, Copy)]
@@ -250,6 +261,9 @@ pub static DOMAIN_OWNERS: &[(&str, Owner)] = &[
     ("dbankcloud.com", HUAWEI),
     ("dbankcloud.cn", HUAWEI),
     ("dbankcdn.com", HUAWEI),
+    ("dbankcloud.ru", HUAWEI),
+    ("dbankedge.cn", HUAWEI),
+    ("myhuaweicloud.com", HUAWEI),
     ("vmall.com", HUAWEI),
     ("hihonor.com", HONOR),
     ("honor.com", HONOR),
@@ -262,6 +276,10 @@ pub static DOMAIN_OWNERS: &[(&str, Owner)] = &[
     ("heytapmobile.com", BBK_OPPO),
     ("allawnos.com", BBK_OPPO),
     ("allawntech.com", BBK_OPPO),
+    ("heytapimage.com", BBK_OPPO),
+    ("heytapdl.com", BBK_OPPO),
+    ("heytapdownload.com", BBK_OPPO),
+    ("nearme.com.cn", BBK_OPPO),
     ("realme.com", BBK_OPPO),
     ("realmemobile.com", BBK_OPPO),
     ("oneplus.com", BBK_OPPO),
@@ -281,6 +299,9 @@ pub static DOMAIN_OWNERS: &[(&str, Owner)] = &[
     ("lenovo.com.cn", LENOVO),
     ("lenovomm.com", LENOVO),
     ("motorola.com", MOTOROLA),
+    ("tcl.com", TCL),
+    ("leiniao.com", TCL),
+    ("my7v.com", TCL),
     ("samsung.com", SAMSUNG),
     ("samsungcloud.com", SAMSUNG),
     ("samsungapps.com", SAMSUNG),
@@ -330,6 +351,28 @@ pub static DOMAIN_OWNERS: &[(&str, Owner)] = &[
     ("tiktok.com", BYTEDANCE),
     ("tiktokv.com", BYTEDANCE),
     ("tiktokcdn.com", BYTEDANCE),
+    ("jpush.cn", AURORA),
+    ("jpush.io", AURORA),
+    ("jiguang.cn", AURORA),
+    ("igexin.com", GETUI),
+    ("getui.com", GETUI),
+    ("getui.net", GETUI),
+    ("gepush.com", GETUI),
+    ("talkingdata.com", TALKINGDATA),
+    ("tendcloud.com", TALKINGDATA),
+    ("talkinggame.com", TALKINGDATA),
+    ("cpatrk.net", TALKINGDATA),
+    ("reyun.com", REYUN),
+    ("zhugeapi.com", ZHUGE),
+    ("zhugeio.com", ZHUGE),
+    ("shuzilm.cn", SHUZILM),
+    ("rayjump.com", MOBVISTA),
+    ("mintegral.com", MOBVISTA),
+    ("kuaishou.com", KUAISHOU),
+    ("gifshow.com", KUAISHOU),
+    ("adkwai.com", KUAISHOU),
+    ("adukwai.com", KUAISHOU),
+    ("adbkwai.com", KUAISHOU),
     ("adups.com", ADUPS),
     ("adups.cn", ADUPS),
     ("adsunflower.com", ADUPS),
@@ -360,6 +403,7 @@ pub static DOMAIN_OWNERS: &[(&str, Owner)] = &[
     ("vk.ru", VK),
     ("userapi.com", VK),
     ("vkontakte.ru", VK),
+    ("vk-analytics.ru", VK),
     ("mail.ru", VK),
     ("my.com", VK),
     ("mycdn.me", VK),
@@ -411,10 +455,19 @@ pub static DOMAIN_OWNERS: &[(&str, Owner)] = &[
     ("appsflyersdk.com", APPSFLYER),
 ];
 
+/// Why a network has its owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NetworkOwnerSource {
+    /// A row of [`ASN_OWNERS`], with its source.
+    Asn(&'static str),
+    /// An organisation-name pattern of [`ORG_PATTERNS`].
+    OrgName(&'static str),
+}
+
 /// The owner tables indexed for per-flow lookups (built once).
 pub(crate) struct OwnerTables {
-    by_asn: HashMap<u32, Owner>,
-    by_domain: HashMap<&'static str, Owner>,
+    by_asn: HashMap<u32, &'static AsnRow>,
+    by_domain: SuffixIndex<(&'static str, Owner)>,
     org_matcher: Option<AhoCorasick>,
 }
 
@@ -427,24 +480,29 @@ impl OwnerTables {
             .map_err(|e| log::error!("org patterns rejected: {e}"))
             .ok();
         Self {
-            by_asn: ASN_OWNERS.iter().map(|row| (row.asn, row.owner)).collect(),
-            by_domain: DOMAIN_OWNERS.iter().copied().collect(),
+            by_asn: ASN_OWNERS.iter().map(|row| (row.asn, row)).collect(),
+            by_domain: SuffixIndex::new(DOMAIN_OWNERS, |(domain, _)| domain),
             org_matcher,
         }
     }
 
-    /// The network owner: the curated ASN table first, then the organisation-name patterns.
-    pub(crate) fn network_owner(&self, asn: Option<u32>, as_org: Option<&str>) -> Option<Owner> {
-        asn.and_then(|n| self.by_asn.get(&n).copied()).or_else(|| {
-            let m = self.org_matcher.as_ref()?.find(as_org?)?;
-            ORG_PATTERNS.get(m.pattern().as_usize()).map(|(_, owner)| *owner)
-        })
+    /// The network owner and why: the curated ASN table first (its row's source), then the
+    /// organisation-name patterns (the pattern that matched).
+    pub(crate) fn network_owner(&self, asn: Option<u32>, as_org: Option<&str>) -> Option<(Owner, NetworkOwnerSource)> {
+        asn.and_then(|n| self.by_asn.get(&n)).map(|row| (row.owner, NetworkOwnerSource::Asn(row.source))).or_else(
+            || {
+                let m = self.org_matcher.as_ref()?.find(as_org?)?;
+                ORG_PATTERNS
+                    .get(m.pattern().as_usize())
+                    .map(|(pattern, owner)| (*owner, NetworkOwnerSource::OrgName(pattern)))
+            },
+        )
     }
 
     /// The owner of a normalised name and the table's eTLD+1 it falls under. A suffix walk
     /// rather than `psl::domain_str`, which stops at private suffixes such as `googleapis.com`.
-    pub(crate) fn domain_owner<'n>(&self, name: &'n str) -> Option<(&'n str, Owner)> {
-        suffixes(name).find_map(|s| self.by_domain.get(s).map(|owner| (s, *owner)))
+    pub(crate) fn domain_owner(&self, name: &str) -> Option<(&'static str, Owner)> {
+        self.by_domain.lookup(name).copied()
     }
 }
 
@@ -487,14 +545,21 @@ mod tests {
     #[test]
     fn network_owner_by_asn_then_org_name() {
         let t = OwnerTables::new();
-        assert_eq!(t.network_owner(Some(45102), None), Some(ALIBABA));
-        assert_eq!(t.network_owner(Some(45102), Some("ANYTHING")), Some(ALIBABA));
-        assert_eq!(t.network_owner(None, Some("ALIBABA-CN-NET")), Some(ALIBABA));
-        assert_eq!(t.network_owner(Some(1), Some("TENCENT-NET-AP")), Some(TENCENT));
-        assert_eq!(t.network_owner(None, Some("chinanet-backbone No.31,Jin-rong Street")), Some(CHINA_TELECOM));
-        assert_eq!(t.network_owner(None, Some("PJSC Rostelecom")), Some(ROSTELECOM));
-        assert_eq!(t.network_owner(Some(15169), Some("GOOGLE")), None);
-        assert_eq!(t.network_owner(None, None), None);
+        let owner = |asn, org| t.network_owner(asn, org).map(|(owner, _)| owner);
+        assert_eq!(
+            t.network_owner(Some(45102), None),
+            Some((ALIBABA, NetworkOwnerSource::Asn("https://bgp.he.net/AS45102")))
+        );
+        assert_eq!(owner(Some(45102), Some("ANYTHING")), Some(ALIBABA));
+        assert_eq!(
+            t.network_owner(None, Some("ALIBABA-CN-NET")),
+            Some((ALIBABA, NetworkOwnerSource::OrgName("ALIBABA")))
+        );
+        assert_eq!(owner(Some(1), Some("TENCENT-NET-AP")), Some(TENCENT));
+        assert_eq!(owner(None, Some("chinanet-backbone No.31,Jin-rong Street")), Some(CHINA_TELECOM));
+        assert_eq!(owner(None, Some("PJSC Rostelecom")), Some(ROSTELECOM));
+        assert_eq!(owner(Some(15169), Some("GOOGLE")), None);
+        assert_eq!(owner(None, None), None);
     }
 
     #[test]

@@ -24,3 +24,11 @@ pub(crate) fn corpus_text(relative: &str) -> Option<String> {
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     Some(String::from_utf8_lossy(&bytes).into_owned())
 }
+
+/// AdGuard companiesdb's `trackers.json` and `companies.json` of the corpus, or `None` when absent.
+pub(crate) fn companiesdb() -> Option<(String, String)> {
+    Some((
+        corpus_text("lists/adguard-companiesdb-trackers.json")?,
+        corpus_text("lists/adguard-companiesdb-companies.json")?,
+    ))
+}

@@ -9,6 +9,9 @@ use proptest::prelude::*;
 use super::*;
 use crate::test_corpus::corpus_path;
 
+mod bundled;
+mod explain;
+
 fn intel() -> Intel {
     Intel::new(IntelConfig::default())
 }

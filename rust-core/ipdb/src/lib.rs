@@ -10,6 +10,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 pub const COUNTRY_DATA_VERSION: &str = "@ip-location-db/geo-whois-asn-country@2.3.2026061719";
 /// npm package and version the ASN tables were generated from.
 pub const ASN_DATA_VERSION: &str = "@ip-location-db/asn@2.3.2026061719";
+/// The date of the IP data (both packages are one ip-location-db release: version `2.3.YYYYMMDDhh`).
+pub const DATA_DATE: &str = "2026-06-17";
 /// Attribution the CC BY 4.0 licences require wherever the data is shown (README, app's about screen).
 pub const ATTRIBUTION: &str = "IP to country and ASN data: ip-location-db by sapics \
 (https://github.com/sapics/ip-location-db), built from data by the NRO (https://www.nro.net), \
@@ -74,8 +76,9 @@ fn info(value: Option<u32>) -> IpInfo {
 const V4_DATA: &[u8] = include_bytes!("../data/v4.bin");
 /// IPv4: 32-bit keys, the address itself.
 static V4: Table<'static, 2> = embedded(V4_DATA);
+const V6_DATA: &[u8] = include_bytes!("../data/v6.bin");
 /// IPv6: 64-bit keys, the address's /64 prefix.
-static V6: Table<'static, 6> = embedded(include_bytes!("../data/v6.bin"));
+static V6: Table<'static, 6> = embedded(V6_DATA);
 /// Two-letter codes back to back; country value `i` (from 1) is the `i`-th code.
 static COUNTRIES: &str = include_str!("../data/countries.txt");
 /// ASN value `i` (from 1) is the `i`-th record: ASN u32, organisation offset u24, length u8.

@@ -148,6 +148,37 @@ fn data_versions_match_the_generator() {
 }
 
 #[test]
+fn data_date_is_the_release_date_of_both_packages() {
+    for version in [COUNTRY_DATA_VERSION, ASN_DATA_VERSION] {
+        let release = version.rsplit_once('.').map(|(_, release)| release).expect("2.3.YYYYMMDDhh");
+        let date = format!("{}-{}-{}", &release[..4], &release[4..6], &release[6..8]);
+        assert_eq!(date, DATA_DATE, "{version}");
+    }
+}
+
+/// `generate.py` writes the sha256 of every table it makes into `data/SHA256SUMS`: a table edited,
+/// truncated or replaced without regenerating fails here.
+#[test]
+fn embedded_tables_are_the_ones_the_generator_wrote() {
+    use sha2::{Digest, Sha256};
+    let embedded: [(&str, &[u8]); 5] = [
+        ("asn-entries.bin", ASN_ENTRIES),
+        ("asn-orgs.txt", ASN_ORGS.as_bytes()),
+        ("countries.txt", COUNTRIES.as_bytes()),
+        ("v4.bin", V4_DATA),
+        ("v6.bin", V6_DATA),
+    ];
+    let sums: Vec<(&str, &str)> = include_str!("../data/SHA256SUMS")
+        .lines()
+        .map(|line| line.split_once("  ").map(|(sum, name)| (name, sum)).expect("sha256sum format"))
+        .collect();
+    assert_eq!(sums.iter().map(|(name, _)| *name).collect::<Vec<_>>(), embedded.map(|(name, _)| name));
+    for ((name, bytes), (_, sum)) in embedded.iter().zip(&sums) {
+        assert_eq!(hex::encode(Sha256::digest(bytes)), *sum, "{name} differs from what generate.py wrote");
+    }
+}
+
+#[test]
 fn table_bytes_counts_every_embedded_file() {
     let files = [
         include_bytes!("../data/v4.bin").len(),

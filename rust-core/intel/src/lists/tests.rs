@@ -4,7 +4,7 @@ use std::net::IpAddr;
 use proptest::prelude::*;
 
 use super::*;
-use crate::test_corpus::corpus_text;
+use crate::test_corpus::{companiesdb, corpus_text};
 
 fn import(text: &str) -> (ListSet, ImportReport) {
     let mut set = ListSet::new();
@@ -175,31 +175,44 @@ fn adguard_json_errors_are_reported() {
     let info = ListInfo::new("adguard", ListCategory::Tracker);
     assert!(matches!(set.import_adguard(info.clone(), "{", None), Err(ListError::Json(_))));
     assert!(matches!(set.import_adguard(info.clone(), "{\"trackers\":{}}", None), Err(ListError::Json(_))));
+    assert!(set.lists().is_empty(), "a failed import takes no list slot");
     let minimal = r#"{"trackers":{"t":{"name":"T","companyId":null}},"trackerDomains":{"t.example":"t","bad domain":"t","u.example":"missing"}}"#;
     let report = set.import_adguard(info, minimal, None).unwrap_or_default();
     assert_eq!((report.domains, report.skipped), (2, 1));
-    assert_eq!(set.match_host("x.t.example").next().and_then(|h| h.owner), Some("T"), "tracker name without company");
-    assert_eq!(set.match_host("u.example").next().and_then(|h| h.owner), None);
+    let hit = set.match_tracker("x.t.example").map(|(list, e)| (list.name.as_str(), e.tracker, e.company));
+    assert_eq!(hit, Some(("adguard", "T", None)));
+    assert_eq!(set.match_tracker("u.example").map(|(_, e)| e.tracker), Some("missing"));
+    assert_eq!(set.match_host("x.t.example").count(), 0, "companiesdb entries are tracker-table entries");
 }
 
 #[test]
 fn adguard_companiesdb_from_the_corpus() {
-    let (Some(trackers), Some(companies)) = (
-        corpus_text("lists/adguard-companiesdb-trackers.json"),
-        corpus_text("lists/adguard-companiesdb-companies.json"),
-    ) else {
-        return;
-    };
+    let Some((trackers, companies)) = companiesdb() else { return };
     let mut set = ListSet::new();
     let report = set
         .import_adguard(ListInfo::new("AdGuard companiesdb", ListCategory::Tracker), &trackers, Some(&companies))
         .unwrap_or_default();
     assert_eq!((report.domains, report.skipped), (5125, 0));
-    let owner = |host: &str| set.match_host(host).next().and_then(|h| h.owner).map(str::to_owned);
-    assert_eq!(owner("launches.appsflyer.com").as_deref(), Some("AppsFlyer"));
-    assert_eq!(owner("app-measurement.com").as_deref(), Some("Google"));
-    assert_eq!(owner("mc.yandex.ru").as_deref(), Some("Yandex"));
-    assert_eq!(owner("example.org"), None);
+    let company = |host: &str| set.match_tracker(host).and_then(|(_, e)| e.company).map(str::to_owned);
+    assert_eq!(company("launches.appsflyer.com").as_deref(), Some("AppsFlyer"));
+    assert_eq!(company("app-measurement.com").as_deref(), Some("Google"));
+    assert_eq!(company("mc.yandex.ru").as_deref(), Some("Yandex"));
+    assert_eq!(set.match_tracker("example.org"), None);
+    // trackers.json alone (as the app imports it by URL): companies named from the bundled table.
+    let mut alone = ListSet::new();
+    alone.import(ListInfo::new("trackers.json", ListCategory::Tracker), &trackers).unwrap_or_default();
+    assert_eq!(alone.match_tracker("mc.yandex.ru").and_then(|(_, e)| e.company), Some("Yandex"));
+}
+
+#[test]
+fn the_latest_companiesdb_import_wins() {
+    let mut set = ListSet::new();
+    let old = r#"{"trackers":{"t":{"name":"Old"}},"trackerDomains":{"t.example":"t"}}"#;
+    let new = r#"{"trackers":{"t":{"name":"New"}},"trackerDomains":{"t.example":"t","n.example":"t"}}"#;
+    assert!(set.import(ListInfo::new("old", ListCategory::Tracker), old).is_ok());
+    assert!(set.import(ListInfo::new("new", ListCategory::Telemetry), new).is_ok());
+    let hit = set.match_tracker("a.t.example").map(|(list, e)| (list.name.as_str(), list.category, e.tracker));
+    assert_eq!(hit, Some(("new", ListCategory::Telemetry, "New")));
 }
 
 #[test]
@@ -335,7 +348,7 @@ proptest! {
         let text = String::from_utf8_lossy(&bytes);
         let mut set = ListSet::new();
         let _ = set.import_adguard(ListInfo::new("m", ListCategory::Tracker), &text, Some(&text));
-        let _ = set.match_host("appsflyer.com").count();
+        let _ = set.match_tracker("appsflyer.com");
     }
 }
 
@@ -345,8 +358,8 @@ fn import_tells_adguard_json_from_text_lists() {
     let json = "\u{feff}\n  {\"trackers\":{\"t\":{\"name\":\"T\"}},\"trackerDomains\":{\"t.example\":\"t\"}}";
     let report = set.import(ListInfo::new("adguard", ListCategory::Tracker), json).unwrap_or_default();
     assert_eq!(report.domains, 1);
-    assert_eq!(set.match_host("a.t.example").next().and_then(|h| h.owner), Some("T"));
+    assert_eq!(set.match_tracker("a.t.example").map(|(_, e)| e.tracker), Some("T"));
     let report = set.import(ListInfo::new("hosts", ListCategory::Tracker), "0.0.0.0 ads.example\n").unwrap_or_default();
-    assert_eq!((report.domains, set.domain_count()), (1, 2));
+    assert_eq!((report.domains, set.domain_count()), (1, 1));
     assert!(matches!(set.import(ListInfo::new("broken", ListCategory::Custom), " {"), Err(ListError::Json(_))));
 }

@@ -3,7 +3,7 @@
 //! declared identifiers of [`IDENTIFIERS_TOML`] in every encoding, benign look-alikes, and
 //! identifier-shaped values nobody declared (labelled for [`crate::LeakDetector::scan_patterns`]).
 
-use base64::engine::general_purpose::{STANDARD, URL_SAFE};
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use md5::Md5;
 use sha1::Sha1;
@@ -164,7 +164,20 @@ fn encode(id: &Identifier, variant: &str, encoding: Encoding, shift: usize) -> (
         Encoding::Md5 => (hex_lower(&Md5::digest(v)).into_bytes(), Encoding::Md5),
         Encoding::Sha1 => (hex_lower(&Sha1::digest(v)).into_bytes(), Encoding::Sha1),
         Encoding::Sha256 => (hex_lower(&Sha256::digest(v)).into_bytes(), Encoding::Sha256),
+        Encoding::Md5Base64 => (digest_base64(&Md5::digest(v), shift), Encoding::Md5Base64),
+        Encoding::Sha1Base64 => (digest_base64(&Sha1::digest(v), shift), Encoding::Sha1Base64),
+        Encoding::Sha256Base64 => (digest_base64(&Sha256::digest(v), shift), Encoding::Sha256Base64),
     }
+}
+
+/// A digest in base64 as SDKs write it: padded standard, URL-safe or unpadded, by `shift`.
+fn digest_base64(digest: &[u8], shift: usize) -> Vec<u8> {
+    match shift {
+        0 => STANDARD.encode(digest),
+        1 => URL_SAFE_NO_PAD.encode(digest),
+        _ => STANDARD_NO_PAD.encode(digest),
+    }
+    .into_bytes()
 }
 
 fn http_request(method: &str, target: &str, extra_headers: &str, body: &[u8], content_type: &str) -> Vec<u8> {

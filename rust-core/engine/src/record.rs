@@ -54,10 +54,13 @@ pub enum L7 {
     Tls,
     Http,
     Quic,
+    /// HTTP/2 in cleartext (h2c).
+    #[serde(rename = "HTTP2")]
+    Http2,
 }
 
 impl L7 {
-    pub const ALL: [L7; 4] = [L7::Dns, L7::Tls, L7::Http, L7::Quic];
+    pub const ALL: [L7; 5] = [L7::Dns, L7::Tls, L7::Http, L7::Quic, L7::Http2];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -65,6 +68,7 @@ impl L7 {
             L7::Tls => "TLS",
             L7::Http => "HTTP",
             L7::Quic => "QUIC",
+            L7::Http2 => "HTTP2",
         }
     }
 }

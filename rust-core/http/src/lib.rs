@@ -16,6 +16,8 @@ mod lenient;
 pub mod multipart;
 mod request;
 mod response;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod ws;
 
 pub use client::{ClientStream, Event, Flag, Limits, Protocol, MAX_HEAD};

@@ -346,8 +346,10 @@ impl Flow {
     /// Hands the client bytes not read yet to the stream reader, which searches what it decodes.
     fn read_client_stream(&mut self, judge: &Judge) {
         if self.inspector.reads_client_bytes() {
+            self.client_stream.follow();
             let verdicts = &mut self.verdicts;
-            self.inspector.on_client_bytes(self.client_stream.unread(), &mut |bytes| judge.search_payload(bytes, verdicts));
+            self.inspector
+                .on_client_bytes(self.client_stream.unread(), &mut |bytes| judge.search_payload(bytes, verdicts));
             self.client_stream.mark_read();
             self.client_stream.compact();
         }

@@ -31,6 +31,8 @@ pub struct StreamCollector {
     read: usize,
     /// The stream's start was dropped: `data[0]` is somewhere later in it.
     compacted: bool,
+    /// A reader follows the whole stream: segments are no longer cut at `cap` (the reader drops what it read).
+    follow: bool,
 }
 
 /// Sequence-space distance from `from` to `to` (RFC 1982 style, wrapping), negative if `to` is before `from`.
@@ -48,6 +50,7 @@ impl StreamCollector {
             cap,
             read: 0,
             compacted: false,
+            follow: false,
         }
     }
 
@@ -62,7 +65,7 @@ impl StreamCollector {
 
     /// Adds a segment and says how the contiguous prefix changed.
     pub fn on_segment(&mut self, seq: u32, payload: &[u8]) -> Change {
-        if payload.is_empty() || self.is_full() {
+        if payload.is_empty() || (self.is_full() && !self.follow) {
             return Change::None;
         }
         let base = *self.base.get_or_insert(seq);
@@ -103,6 +106,11 @@ impl StreamCollector {
     /// The held bytes changed: the reader starts again from the first one held.
     pub fn rewind(&mut self) {
         self.read = 0;
+    }
+
+    /// A reader follows the whole stream from now on: held bytes may exceed `cap` by a segment until it reads.
+    pub fn follow(&mut self) {
+        self.follow = true;
     }
 
     /// Once full, drops what the reader read, so the stream can go on past `cap`.
@@ -155,11 +163,13 @@ impl StreamCollector {
         if end <= have {
             return false; // retransmission of bytes we already hold
         }
+        // A followed stream holds up to twice the cap ahead (the reader drops what it read).
+        let horizon = if self.follow { 2 * self.cap as i64 } else { self.cap as i64 };
         if offset > have {
-            if offset < self.cap as i64 && self.pending.len() < MAX_PENDING_SEGMENTS {
+            if offset < horizon && self.pending.len() < MAX_PENDING_SEGMENTS {
                 if let Some(base) = self.base {
-                    // Only what can fit under the cap is worth holding (segments may be 64 KiB offloads).
-                    let keep = (self.cap as i64 - offset).min(payload.len() as i64) as usize;
+                    // Only what can fit under the horizon is worth holding (segments may be 64 KiB offloads).
+                    let keep = (horizon - offset).min(payload.len() as i64) as usize;
                     self.pending.push((base.wrapping_add(offset as u32), payload[..keep].to_vec()));
                 }
             }
@@ -173,7 +183,7 @@ impl StreamCollector {
             self.data.truncate(start);
             self.data.extend_from_slice(new);
         }
-        let room = self.cap.saturating_sub(self.data.len());
+        let room = if self.follow { usize::MAX } else { self.cap.saturating_sub(self.data.len()) };
         let fresh = &payload[overlap..];
         self.data.extend_from_slice(&fresh[..fresh.len().min(room)]);
         rewrote
@@ -263,6 +273,19 @@ mod tests {
         assert_eq!(s.unread(), b"ij");
         // A retransmission of dropped bytes changes nothing.
         assert_eq!(s.on_segment(3, b"cdefghij"), Change::None);
+    }
+
+    #[test]
+    fn a_followed_stream_is_not_cut_at_the_cap() {
+        let mut s = StreamCollector::new(4);
+        s.on_syn(0);
+        s.follow();
+        assert_eq!(s.on_segment(1, b"abcdef"), Change::Appended);
+        assert_eq!(s.unread(), b"abcdef");
+        s.mark_read();
+        s.compact();
+        assert_eq!(s.on_segment(7, b"gh"), Change::Appended);
+        assert_eq!(s.unread(), b"gh");
     }
 
     #[test]

@@ -15,9 +15,9 @@ mod common;
 
 fn analyse(streams: &[Vec<u8>]) -> common::Collected {
     let mut capture = CaptureBuilder::new(Duration::from_secs(1_700_000_000));
-    let server: SocketAddr = "198.51.100.10:80".parse().unwrap();
+    let server: SocketAddr = "198.51.100.10:80".parse().expect("an address");
     for (i, bytes) in streams.iter().enumerate() {
-        let client = SocketAddr::new("10.0.0.2".parse().unwrap(), 30_000 + i as u16);
+        let client = SocketAddr::new("10.0.0.2".parse().expect("an address"), 30_000 + i as u16);
         capture.tcp_session(client, server, &[(bytes, b"")]);
     }
     let mut analyzer = Analyzer::new(AnalyzerConfig::default());

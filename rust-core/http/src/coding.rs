@@ -6,7 +6,7 @@
 
 use std::io::{BufRead, BufReader, Read};
 
-use flate2::bufread::{DeflateDecoder, MultiGzDecoder, ZlibDecoder};
+use crate::inflate::{Gzip, Inflate};
 
 /// A content coding phonehome can undo.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,13 +79,14 @@ pub fn decode(codings: &[Coding], raw: &[u8], raw_complete: bool, limits: Decode
         let capacity = if i == 0 { RAW_READ } else { 8 * 1024 };
         let buffered = BufReader::with_capacity(capacity, reader);
         reader = match coding {
-            Coding::Gzip => Box::new(MultiGzDecoder::new(buffered)),
+            Coding::Gzip => Box::new(Gzip::new(buffered)),
             Coding::Deflate => deflate_reader(buffered),
             Coding::Brotli => Box::new(brotli_decompressor::Decompressor::new(buffered, 4096)),
         };
     }
     let limit = limits.max_output;
-    let mut bytes = Vec::with_capacity(limit.min(64 * 1024));
+    // Sized from the input, not the cap: most bodies are small, and a large untouched buffer costs page faults.
+    let mut bytes = Vec::with_capacity(limit.min(raw.len().saturating_mul(4)));
     let read = reader.take(limit as u64 + 1).read_to_end(&mut bytes);
     let outcome = match read {
         _ if bytes.len() > limit => {
@@ -124,11 +125,7 @@ fn deflate_reader<'a, R: Read + 'a>(mut input: BufReader<R>) -> Box<dyn Read + '
         Ok([cmf, flg, ..]) => cmf & 0x0f == 8 && (u16::from(*cmf) << 8 | u16::from(*flg)) % 31 == 0,
         _ => false,
     };
-    if zlib {
-        Box::new(ZlibDecoder::new(input))
-    } else {
-        Box::new(DeflateDecoder::new(input))
-    }
+    Box::new(Inflate::new(input, zlib))
 }
 
 /// Whether `body` starts like a gzip member (a compressed file inside a multipart part, say).

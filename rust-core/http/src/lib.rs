@@ -12,6 +12,7 @@ pub mod chunked;
 mod client;
 pub mod coding;
 pub mod h2;
+mod inflate;
 mod lenient;
 pub mod multipart;
 mod request;

@@ -285,3 +285,32 @@ proptest! {
         prop_assert!(seen.searched.iter().all(|s| s.len() <= MAX_HEAD), "searched {:?}", seen.searched.iter().map(Vec::len).max());
     }
 }
+
+/// Later requests name their unchanged fields by dynamic-table index, as encoders do; each is still whole.
+#[test]
+fn h2c_requests_with_indexed_fields_keep_their_host_and_path() {
+    use crate::testing::{h2_request, huffman};
+    let mut stream = h2::PREFACE.to_vec();
+    let fields = [
+        (":method", "POST"),
+        (":scheme", "http"),
+        (":authority", "log.telemetry-example.com"),
+        (":path", "/v1/events?seq=0"),
+        ("user-agent", "okhttp/4.12.0"),
+        ("content-type", "application/json"),
+    ];
+    stream.extend(h2_request(1, &fields, b"{}", true, 100));
+    for i in 1..4u32 {
+        let path = huffman(format!("/v1/events?seq={i}").as_bytes());
+        let mut block = vec![0x80 | 67, 0x80 | 66, 0x80 | 65, 0x04, 0x80 | path.len() as u8];
+        block.extend_from_slice(&path);
+        block.extend_from_slice(&[0x80 | 63, 0x80 | 62]);
+        stream.extend(frame(0x1, 0x4 | 0x1, 1 + 2 * i, &block));
+    }
+    let seen = read(&stream);
+    let expected: Vec<String> = (0..4)
+        .map(|i| format!("POST /v1/events?seq={i} Some(\"log.telemetry-example.com\") Some(HttpVersion {{ major: 2, minor: 0 }})"))
+        .collect();
+    assert_eq!(seen.requests, expected);
+    assert!(seen.found(b"user-agent: okhttp/4.12.0\r\ncontent-type: application/json"));
+}

@@ -59,7 +59,8 @@ pub struct AnalyzeArgs {
     /// Capture files (pcap or pcapng), analysed in order as one traffic record; `-` reads standard input.
     #[arg(required = true, value_name = "CAPTURE")]
     pub captures: Vec<PathBuf>,
-    /// Client bytes per flow kept for inspection and searched for identifiers.
+    /// Bytes searched per HTTP message body, WebSocket message or h2c stream body (64 times as much for a
+    /// raw TCP stream or a UDP flow).
     #[arg(long, default_value_t = 16 * 1024, value_name = "BYTES")]
     pub inspect_bytes: usize,
     #[command(flatten)]

@@ -17,7 +17,8 @@ use crate::stream::{Change, StreamCollector};
 /// Tunables of the pipeline; the defaults suit both capture analysis and a phone.
 #[derive(Clone, Debug)]
 pub struct AnalyzerConfig {
-    /// Client → server bytes kept per TCP flow for inspection (and, for cleartext, leak search).
+    /// Client → server bytes held per TCP flow for inspection; the per-message (and raw window) budget of the
+    /// leak search (see [`AnalyzerConfig::inspect_limits`]).
     pub client_bytes: usize,
     /// Server → client bytes kept per TCP flow (DNS-over-TCP answers).
     pub server_bytes: usize,
@@ -26,6 +27,14 @@ pub struct AnalyzerConfig {
     pub max_flows: usize,
     /// Addresses remembered from DNS answers.
     pub dns_cache_entries: usize,
+}
+
+impl AnalyzerConfig {
+    /// The stream reader's caps: `client_bytes` per HTTP message (head, decoded body), WebSocket message and
+    /// raw window; 64 times as much for a raw TCP stream or a UDP flow's datagrams.
+    pub fn inspect_limits(&self) -> phonehome_http::Limits {
+        phonehome_http::Limits::for_message_bytes(self.client_bytes)
+    }
 }
 
 impl Default for AnalyzerConfig {
@@ -264,7 +273,7 @@ impl FlowTable {
             stats.flows += 1;
             let (client, server) = orient(src, dst, &packet.transport);
             let dns_name = names.lookup(server.ip(), ts.0).map(|cached| (cached.name, cached.uncertain));
-            let inspector = FlowInspector::new(client.port(), server.port());
+            let inspector = FlowInspector::new(client.port(), server.port(), config.inspect_limits());
             // Only DNS over TCP reads the server's bytes: other flows keep none of them.
             let server_bytes = if inspector.reads_server_stream() { config.server_bytes } else { 0 };
             Flow {
@@ -282,12 +291,12 @@ impl FlowTable {
         flow.meter.count(ts, direction, payload.len());
 
         match &packet.transport {
-            Transport::Tcp(segment) => flow.on_tcp(segment, direction, names, ts),
+            Transport::Tcp(segment) => flow.on_tcp(segment, direction, names, judge, ts),
             Transport::Udp(datagram) => match direction {
                 Direction::ToServer => {
                     flow.inspector.on_client_datagram(datagram.payload);
                     let searchable = flow.inspector.found.l7.is_none()
-                        && flow.datagram_bytes_searched < config.client_bytes
+                        && flow.datagram_bytes_searched < config.inspect_limits().stream_bytes
                         && !phonehome_leak::is_encrypted_handshake(datagram.payload);
                     if searchable {
                         // Raw UDP: search each datagram as it comes, nothing is kept.
@@ -321,7 +330,14 @@ impl FlowTable {
 }
 
 impl Flow {
-    fn on_tcp(&mut self, segment: &TcpSegment<'_>, direction: Direction, names: &mut NameCache, ts: Timestamp) {
+    fn on_tcp(
+        &mut self,
+        segment: &TcpSegment<'_>,
+        direction: Direction,
+        names: &mut NameCache,
+        judge: &Judge,
+        ts: Timestamp,
+    ) {
         self.meter.tcp.update(segment, direction);
         let stream = match direction {
             Direction::ToServer => &mut self.client_stream,
@@ -333,20 +349,35 @@ impl Flow {
         let change = stream.on_segment(segment.seq, segment.payload);
         if change == Change::Rewritten && direction == Direction::ToServer {
             self.inspector.restart_client_probe();
+            self.client_stream.rewind();
         }
         if change != Change::None {
             match direction {
-                Direction::ToServer if self.inspector.wants_client_stream() => {
-                    let full = self.client_stream.is_full();
-                    self.inspector.on_client_stream(self.client_stream.bytes(), full);
+                Direction::ToServer => {
+                    if self.inspector.wants_client_stream() {
+                        let full = self.client_stream.is_full();
+                        self.inspector.on_client_stream(self.client_stream.bytes(), full);
+                    }
+                    self.read_client_stream(judge);
                 }
-                Direction::ToServer => {}
                 Direction::ToClient => self.inspector.on_server_stream(self.server_stream.bytes(), names, ts.0),
             }
         }
-        if !self.inspector.wants_client_stream() && self.inspector.is_encrypted() {
+        if self.inspector.client_stream_done() {
             self.client_stream.release();
             self.server_stream.release();
+        }
+    }
+
+    /// Hands the client bytes not read yet to the stream reader, which searches what it decodes.
+    fn read_client_stream(&mut self, judge: &Judge) {
+        if self.inspector.reads_client_bytes() {
+            self.client_stream.follow();
+            let verdicts = &mut self.verdicts;
+            self.inspector
+                .on_client_bytes(self.client_stream.unread(), &mut |bytes| judge.search_payload(bytes, verdicts));
+            self.client_stream.mark_read();
+            self.client_stream.compact();
         }
     }
 
@@ -374,7 +405,7 @@ impl Flow {
             bytes_in: meter.to_client.bytes,
             packets_in: meter.to_client.packets,
             severity: verdicts.iter().map(|v| v.finding.severity).max(),
-            flags: Vec::new(),
+            flags: found.flags.iter().map(|flag| (*flag).to_owned()).collect(),
             tcp_state: (key.proto == Proto::Tcp).then(|| meter.tcp.state()),
             tls_version: found.tls_version.clone(),
             alpn: found.alpn.clone(),
@@ -417,12 +448,13 @@ impl Flow {
         let client_bytes = self.client_stream.bytes();
         self.inspector.finish(client_bytes);
         let encrypted = self.inspector.is_encrypted();
-        let found = &self.inspector.found;
         let mut verdicts = std::mem::take(&mut self.verdicts);
         let key = self.meter.key;
         if key.proto == Proto::Tcp && !encrypted {
-            judge.search_payload(self.client_stream.bytes(), &mut verdicts);
+            let unread = self.client_stream.unread();
+            self.inspector.finish_client(unread, &mut |bytes| judge.search_payload(bytes, &mut verdicts));
         }
+        let found = &self.inspector.found;
         // The host the flow is known by: its own, else the name its server's address was resolved from.
         let host = found.host.as_deref().or(self.dns_name.as_ref().map(|(name, _)| &**name));
         if found.l7 == Some(L7::Dns) {

@@ -2,12 +2,14 @@
 //! (TLS SNI, QUIC SNI, HTTP Host, DNS question) and the details the records carry.
 //!
 //! The inspectors see byte streams (TCP, reassembled) and datagrams (UDP), never packets, so the live engine
-//! and capture analysis share them.
+//! and capture analysis share them. A TCP client stream that is neither TLS nor DNS is read whole by the
+//! HTTP crate's [`ClientStream`] (every request, decoded bodies, WebSocket, h2c, else raw bytes), which hands
+//! out what is to be searched for identifiers.
 
 use std::time::Duration;
 
 use phonehome_dns::NameCache;
-use phonehome_http::RequestParse;
+use phonehome_http::{ClientStream, Event, Limits};
 use phonehome_tls::HelloParse;
 
 use phonehome_model::{HostSource, L7};
@@ -27,6 +29,8 @@ pub struct Inspection {
     pub user_agent: Option<String>,
     /// Every distinct question of a DNS flow, in order (at most [`MAX_DNS_NAMES`]).
     pub dns_names: Vec<String>,
+    /// Tags for what could not be decoded (`body_undecodable`, `stream_undecodable`).
+    pub flags: Vec<&'static str>,
 }
 
 /// Questions of one DNS flow kept for its record; a flow asking more is listed by its first ones.
@@ -66,14 +70,68 @@ enum Stage {
 pub struct FlowInspector {
     client_stage: Stage,
     datagrams_probed: u32,
+    /// The reader of a TCP client stream once TLS is ruled out (boxed: most flows are TLS, QUIC or DNS).
+    client: Option<Box<ClientStream>>,
+    limits: Limits,
     pub found: Inspection,
 }
 
 impl FlowInspector {
-    pub fn new(client_port: u16, server_port: u16) -> Self {
+    pub fn new(client_port: u16, server_port: u16, limits: Limits) -> Self {
         let dns = is_dns_port(server_port) || is_dns_port(client_port);
         let found = Inspection { l7: dns.then_some(L7::Dns), ..Inspection::default() };
-        FlowInspector { client_stage: if dns { Stage::Dns } else { Stage::Probing }, datagrams_probed: 0, found }
+        let client_stage = if dns { Stage::Dns } else { Stage::Probing };
+        FlowInspector { client_stage, datagrams_probed: 0, client: None, limits, found }
+    }
+
+    /// Whether the client's TCP bytes go to the stream reader: TLS is ruled out, it is not DNS, and the
+    /// reader still wants them.
+    pub fn reads_client_bytes(&self) -> bool {
+        matches!(self.client_stage, Stage::Done)
+            && !self.is_encrypted()
+            && self.client.as_ref().is_none_or(|client| client.wants_more())
+    }
+
+    /// Whether nothing more of the client stream is needed (the engine may free its buffers).
+    pub fn client_stream_done(&self) -> bool {
+        matches!(self.client_stage, Stage::Done) && !self.reads_client_bytes()
+    }
+
+    /// The next client bytes of a TCP flow (in order, each once); what is to be searched goes to `search`.
+    pub fn on_client_bytes(&mut self, bytes: &[u8], search: &mut dyn FnMut(&[u8])) {
+        let limits = self.limits;
+        let mut client = self.client.take().unwrap_or_else(|| Box::new(ClientStream::new(limits)));
+        client.push(bytes, &mut |event| self.on_client_event(event, search));
+        self.client = Some(client);
+    }
+
+    /// The TCP flow ended: the reader hands out what it still held.
+    pub fn finish_client(&mut self, unread: &[u8], search: &mut dyn FnMut(&[u8])) {
+        if !self.reads_client_bytes() {
+            return;
+        }
+        self.on_client_bytes(unread, search);
+        if let Some(mut client) = self.client.take() {
+            client.finish(&mut |event| self.on_client_event(event, search));
+        }
+    }
+
+    fn on_client_event(&mut self, event: Event<'_>, search: &mut dyn FnMut(&[u8])) {
+        match event {
+            Event::Search(bytes) => search(bytes),
+            Event::Request(request) => {
+                let http2 = request.version.is_some_and(|v| v.major == 2);
+                if matches!(self.found.l7, None | Some(L7::Http)) {
+                    self.found.l7 = Some(if http2 { L7::Http2 } else { L7::Http });
+                }
+                self.on_http_request(request);
+            }
+            Event::Flag(flag) => {
+                if !self.found.flags.contains(&flag.as_str()) {
+                    self.found.flags.push(flag.as_str());
+                }
+            }
+        }
     }
 
     /// Whether the server's bytes matter (DNS answers over TCP feed the name cache); other flows keep none.
@@ -95,6 +153,7 @@ impl FlowInspector {
     pub fn restart_client_probe(&mut self) {
         if matches!(self.client_stage, Stage::Done) && self.found.l7.is_none() {
             self.client_stage = Stage::Probing;
+            self.client = None;
         }
     }
 
@@ -171,11 +230,6 @@ impl FlowInspector {
                     self.on_client_hello(&hello);
                 }
             }
-            Stage::Probing if self.found.l7 == Some(L7::Http) => {
-                if let Some(request) = phonehome_http::parse_request_truncated(client_stream) {
-                    self.on_http_request(&request);
-                }
-            }
             _ => {}
         }
     }
@@ -233,18 +287,21 @@ impl FlowInspector {
         self.found.ech = Some(hello.has_ech);
     }
 
+    /// The record keeps the first request's method, path and user agent; the first host named wins.
     fn on_http_request(&mut self, request: &phonehome_http::Request) {
         if let Some(host) = &request.host {
             self.found.name(host, HostSource::Http);
         }
-        self.found.http_method = Some(request.method.clone());
-        self.found.http_path = Some(request.target.clone());
-        self.found.user_agent = request.user_agent.clone();
+        if self.found.http_method.is_none() {
+            self.found.http_method = Some(request.method.clone());
+            self.found.http_path = Some(request.target.clone());
+            self.found.user_agent = request.user_agent.clone();
+        }
     }
 
+    /// TLS or not: anything else is the stream reader's.
     fn probe_stream(&mut self, stream: &[u8], stream_full: bool) {
         let tls = phonehome_tls::looks_like_tls(stream);
-        let http = phonehome_http::looks_like_request(stream);
         if tls == Some(true) {
             self.found.l7 = Some(L7::Tls);
             match phonehome_tls::parse_client_hello_records(stream) {
@@ -255,18 +312,8 @@ impl FlowInspector {
                 HelloParse::Incomplete if !stream_full => {}
                 HelloParse::Incomplete | HelloParse::NotTls => self.finish(stream),
             }
-        } else if http == Some(true) {
-            self.found.l7 = Some(L7::Http);
-            match phonehome_http::parse_request(stream) {
-                RequestParse::Complete(request) => {
-                    self.on_http_request(&request);
-                    self.client_stage = Stage::Done;
-                }
-                RequestParse::Incomplete if !stream_full => {}
-                RequestParse::Incomplete | RequestParse::NotHttp => self.finish(stream),
-            }
-        } else if (tls.is_some() && http.is_some()) || stream_full {
-            self.client_stage = Stage::Done; // neither TLS nor HTTP
+        } else if tls.is_some() || stream_full {
+            self.client_stage = Stage::Done; // not TLS
         }
     }
 }

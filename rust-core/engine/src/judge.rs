@@ -157,7 +157,7 @@ impl Judge {
                 findings.extend(facts.host.and_then(phonehome_intel::dns_exfiltration));
             }
         }
-        if let (Some(L7::Http), Some(method)) = (facts.l7, facts.http_method) {
+        if let (Some(L7::Http | L7::Http2), Some(method)) = (facts.l7, facts.http_method) {
             // No path: paths and query strings may carry identifiers, and evidence never repeats them whole
             // (the flow record keeps the path for whoever exports it).
             let evidence = format!("cleartext HTTP {method} request to {}", facts.host.unwrap_or("its server"));

@@ -1,7 +1,10 @@
-//! In-order reassembly of the first bytes of one TCP direction: enough for a ClientHello split over
-//! segments, an HTTP request head, or a DNS-over-TCP exchange, whatever the retransmissions and reordering.
+//! In-order reassembly of one TCP direction: the first bytes for a ClientHello split over segments or a
+//! DNS-over-TCP exchange, whatever the retransmissions and reordering; then, for a reader that follows the
+//! whole stream (HTTP, raw bytes), each new byte once.
 //!
-//! Bounded: at most `cap` contiguous bytes and [`MAX_PENDING_SEGMENTS`] out-of-order segments are kept.
+//! Bounded: at most `cap` contiguous bytes and [`MAX_PENDING_SEGMENTS`] out-of-order segments are kept. The
+//! first `cap` bytes stay until the collector is full (a rewrite of the stream's start can still be seen);
+//! after that, bytes the reader has read are dropped ([`StreamCollector::compact`]) and the stream goes on.
 
 /// How a segment changed the contiguous prefix.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,6 +27,12 @@ pub struct StreamCollector {
     data: Vec<u8>,
     pending: Vec<(u32, Vec<u8>)>,
     cap: usize,
+    /// Bytes of `data` handed to the reader.
+    read: usize,
+    /// The stream's start was dropped: `data[0]` is somewhere later in it.
+    compacted: bool,
+    /// A reader follows the whole stream: segments are no longer cut at `cap` (the reader drops what it read).
+    follow: bool,
 }
 
 /// Sequence-space distance from `from` to `to` (RFC 1982 style, wrapping), negative if `to` is before `from`.
@@ -33,7 +42,16 @@ fn seq_delta(from: u32, to: u32) -> i64 {
 
 impl StreamCollector {
     pub fn new(cap: usize) -> Self {
-        StreamCollector { base: None, base_from_syn: false, data: Vec::new(), pending: Vec::new(), cap }
+        StreamCollector {
+            base: None,
+            base_from_syn: false,
+            data: Vec::new(),
+            pending: Vec::new(),
+            cap,
+            read: 0,
+            compacted: false,
+            follow: false,
+        }
     }
 
     /// A SYN fixes the stream start: data begins at `seq + 1`.
@@ -47,12 +65,12 @@ impl StreamCollector {
 
     /// Adds a segment and says how the contiguous prefix changed.
     pub fn on_segment(&mut self, seq: u32, payload: &[u8]) -> Change {
-        if payload.is_empty() || self.is_full() {
+        if payload.is_empty() || (self.is_full() && !self.follow) {
             return Change::None;
         }
         let base = *self.base.get_or_insert(seq);
         let offset = seq_delta(base, seq);
-        if offset < 0 && !self.base_from_syn && self.data.len() < self.cap {
+        if offset < 0 && !self.base_from_syn && !self.compacted && self.data.len() < self.cap {
             // Mid-stream capture whose first segment arrived late: extend the start backwards.
             return if self.prepend(seq, payload) { Change::Rewritten } else { Change::None };
         }
@@ -73,6 +91,39 @@ impl StreamCollector {
 
     pub fn is_full(&self) -> bool {
         self.data.len() >= self.cap
+    }
+
+    /// The bytes the reader has not read yet.
+    pub fn unread(&self) -> &[u8] {
+        self.data.get(self.read..).unwrap_or_default()
+    }
+
+    /// The reader read everything held.
+    pub fn mark_read(&mut self) {
+        self.read = self.data.len();
+    }
+
+    /// The held bytes changed: the reader starts again from the first one held.
+    pub fn rewind(&mut self) {
+        self.read = 0;
+    }
+
+    /// A reader follows the whole stream from now on: held bytes may exceed `cap` by a segment until it reads.
+    pub fn follow(&mut self) {
+        self.follow = true;
+    }
+
+    /// Once full, drops what the reader read, so the stream can go on past `cap`.
+    pub fn compact(&mut self) {
+        if !self.is_full() || self.read == 0 {
+            return;
+        }
+        let Some(base) = self.base else { return };
+        self.base = Some(base.wrapping_add(self.read as u32));
+        self.data.drain(..self.read);
+        self.read = 0;
+        self.compacted = true;
+        self.drain_pending();
     }
 
     /// Frees the buffers once inspection no longer needs them.
@@ -102,16 +153,23 @@ impl StreamCollector {
     /// overlaps held bytes with different ones and reaches past them replaces them (the longer, later
     /// segment is the real data: e.g. stray payload on a handshake ACK); returns true when it did.
     fn place(&mut self, offset: i64, payload: &[u8]) -> bool {
+        // Bytes before the held ones (before a SYN's base, or already dropped) are not this data.
+        let (offset, payload) = match usize::try_from(-offset) {
+            Ok(before) if offset < 0 => (0, payload.get(before..).unwrap_or_default()),
+            _ => (offset, payload),
+        };
         let end = offset + payload.len() as i64;
         let have = self.data.len() as i64;
         if end <= have {
             return false; // retransmission of bytes we already hold
         }
+        // A followed stream holds up to twice the cap ahead (the reader drops what it read).
+        let horizon = if self.follow { 2 * self.cap as i64 } else { self.cap as i64 };
         if offset > have {
-            if offset < self.cap as i64 && self.pending.len() < MAX_PENDING_SEGMENTS {
+            if offset < horizon && self.pending.len() < MAX_PENDING_SEGMENTS {
                 if let Some(base) = self.base {
-                    // Only what can fit under the cap is worth holding (segments may be 64 KiB offloads).
-                    let keep = (self.cap as i64 - offset).min(payload.len() as i64) as usize;
+                    // Only what can fit under the horizon is worth holding (segments may be 64 KiB offloads).
+                    let keep = (horizon - offset).min(payload.len() as i64) as usize;
                     self.pending.push((base.wrapping_add(offset as u32), payload[..keep].to_vec()));
                 }
             }
@@ -125,7 +183,7 @@ impl StreamCollector {
             self.data.truncate(start);
             self.data.extend_from_slice(new);
         }
-        let room = self.cap.saturating_sub(self.data.len());
+        let room = if self.follow { usize::MAX } else { self.cap.saturating_sub(self.data.len()) };
         let fresh = &payload[overlap..];
         self.data.extend_from_slice(&fresh[..fresh.len().min(room)]);
         rewrote
@@ -194,6 +252,49 @@ mod tests {
         assert_eq!(s.bytes(), b"abcd");
         assert!(s.is_full());
         assert_eq!(s.on_segment(7, b"gh"), Change::None);
+    }
+
+    #[test]
+    fn a_full_collector_drops_what_was_read_and_goes_on() {
+        let mut s = StreamCollector::new(4);
+        s.on_syn(0);
+        s.on_segment(1, b"abcdef");
+        assert_eq!(s.unread(), b"abcd");
+        s.mark_read();
+        s.compact();
+        assert_eq!((s.bytes(), s.is_full()), (&b""[..], false));
+        // The rest of that segment is sent again, then later bytes, one of them early.
+        assert_eq!(s.on_segment(9, b"ij"), Change::None);
+        assert_eq!(s.on_segment(1, b"abcdefgh"), Change::Appended);
+        assert_eq!(s.unread(), b"efgh");
+        s.mark_read();
+        s.compact();
+        assert_eq!(s.on_segment(9, b"ij"), Change::Appended);
+        assert_eq!(s.unread(), b"ij");
+        // A retransmission of dropped bytes changes nothing.
+        assert_eq!(s.on_segment(3, b"cdefghij"), Change::None);
+    }
+
+    #[test]
+    fn a_followed_stream_is_not_cut_at_the_cap() {
+        let mut s = StreamCollector::new(4);
+        s.on_syn(0);
+        s.follow();
+        assert_eq!(s.on_segment(1, b"abcdef"), Change::Appended);
+        assert_eq!(s.unread(), b"abcdef");
+        s.mark_read();
+        s.compact();
+        assert_eq!(s.on_segment(7, b"gh"), Change::Appended);
+        assert_eq!(s.unread(), b"gh");
+    }
+
+    #[test]
+    fn a_segment_straddling_the_syn_base_keeps_only_its_stream_bytes() {
+        let mut s = StreamCollector::new(100);
+        s.on_syn(9);
+        s.on_segment(10, b"ab");
+        assert_eq!(s.on_segment(8, b"xyabcd"), Change::Appended);
+        assert_eq!(s.bytes(), b"abcd");
     }
 
     /// nDPI's heuristic_tcp_ack_payload.pcap: 2 stray bytes on the handshake's ACK, then the ClientHello at

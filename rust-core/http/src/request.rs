@@ -80,8 +80,15 @@ pub enum RequestParse {
     NotHttp,
 }
 
-/// Whether a client stream starting with `prefix` is HTTP, from its method and the space after it;
-/// `None` until enough bytes (at most 10) have arrived to tell.
+/// Longest method token accepted from outside the known list (the longest registered one has 17 characters).
+const MAX_METHOD_LEN: usize = 24;
+/// Longest request line waited for when the method is not a known one.
+const MAX_REQUEST_LINE: usize = 8192;
+
+/// Whether a client stream starting with `prefix` is HTTP/1.x; `None` until enough bytes have arrived to tell.
+///
+/// A known method and its space decide at once (at most 10 bytes). Any other token (RFC 9110 §9: any token
+/// is a method) counts once the whole request line shows `token SP target SP HTTP/1.d`.
 pub fn looks_like_request(prefix: &[u8]) -> Option<bool> {
     if prefix.is_empty() {
         return None;
@@ -94,10 +101,36 @@ pub fn looks_like_request(prefix: &[u8]) -> Option<bool> {
         could_still_match |= method.starts_with(prefix);
     }
     if could_still_match {
-        None
-    } else {
-        Some(false)
+        return None;
     }
+    any_token_request_line(prefix)
+}
+
+/// `token SP target SP HTTP/1.d` (CR) LF at the start of `prefix`; `None` while it may still become one.
+fn any_token_request_line(prefix: &[u8]) -> Option<bool> {
+    let method_len = prefix.iter().position(|b| !is_tchar(*b)).unwrap_or(prefix.len());
+    if method_len > MAX_METHOD_LEN || (method_len == 0 && !prefix.is_empty()) {
+        return Some(false);
+    }
+    let &after_method = prefix.get(method_len)?;
+    if after_method != b' ' {
+        return Some(false);
+    }
+    let Some(line_end) = memchr::memchr(b'\n', prefix) else {
+        return if prefix.len() > MAX_REQUEST_LINE { Some(false) } else { None };
+    };
+    let line = prefix.get(..line_end).unwrap_or_default();
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let Some(version_at) = memchr::memrchr(b' ', line) else { return Some(false) };
+    let target = line.get(method_len + 1..version_at).unwrap_or_default();
+    let version = line.get(version_at + 1..).unwrap_or_default();
+    let http1 = matches!(version, [b'H', b'T', b'T', b'P', b'/', b'1', b'.', minor] if minor.is_ascii_digit());
+    Some(http1 && !target.trim_ascii().is_empty())
+}
+
+/// RFC 9110 §5.6.2 token characters.
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
 /// Parses the request head at the start of `buf`, the first bytes of a client → server stream.
@@ -199,7 +232,7 @@ fn target_authority<'a>(method: &str, target: &'a str) -> Option<&'a str> {
 
 /// Splits `host[:port]` or `[v6][:port]`. Like the C servers that read it, the value ends at the
 /// first control byte (a NUL in a fuzzed Host header ends it there).
-fn split_host_port(value: &str) -> Option<(String, Option<u16>)> {
+pub(crate) fn split_host_port(value: &str) -> Option<(String, Option<u16>)> {
     let value = value.split(|c: char| c.is_control()).next()?.trim();
     let (host, port) = if let Some(bracketed) = value.strip_prefix('[') {
         let (v6, after) = bracketed.split_once(']')?;
@@ -234,11 +267,28 @@ mod tests {
         assert_eq!(looks_like_request(b"G"), None);
         assert_eq!(looks_like_request(b"GET"), None);
         assert_eq!(looks_like_request(b"GET "), Some(true));
-        assert_eq!(looks_like_request(b"GETX"), Some(false));
         assert_eq!(looks_like_request(b"PROPF"), None);
         assert_eq!(looks_like_request(b"\x16\x03\x01"), Some(false));
-        assert_eq!(looks_like_request(b"SSH-2.0"), Some(false));
-        assert_eq!(looks_like_request(b"PRI * HTTP/2.0"), Some(false));
+        assert_eq!(looks_like_request(b"SSH-2.0-OpenSSH_9.2p1\r\n"), Some(false));
+        assert_eq!(looks_like_request(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), Some(false));
+    }
+
+    /// RFC 9110 §9.1: any token is a method; the request line's version tells it from other text protocols.
+    #[test]
+    fn any_token_is_a_method_when_the_line_is_http1() {
+        assert_eq!(looks_like_request(b"REPORT /cal HTTP/1.1\r\n"), Some(true));
+        assert_eq!(looks_like_request(b"X-BEACON /b?id=1 HTTP/1.0\n"), Some(true));
+        assert_eq!(looks_like_request(b"GETX"), None);
+        assert_eq!(looks_like_request(b"REPORT /cal HTTP/1."), None);
+        assert_eq!(looks_like_request(b"OPTIONS rtsp://cam/ RTSP/1.0\r\n"), Some(true)); // a known method decides
+        assert_eq!(looks_like_request(b"DESCRIBE rtsp://cam/ RTSP/1.0\r\n"), Some(false));
+        assert_eq!(looks_like_request(b"INVITE sip:bob@b.test SIP/2.0\r\n"), Some(false));
+        assert_eq!(looks_like_request(b"REG imei=356938035643809\n"), Some(false));
+        assert_eq!(looks_like_request(b"REPORT  HTTP/1.1\r\n"), Some(false));
+        assert_eq!(looks_like_request(b"A-VERY-LONG-TOKEN-THAT-IS-NOT-A-METHOD "), Some(false));
+        assert_eq!(looks_like_request(&[b'a'; 9000]), Some(false));
+        let request = complete(b"REPORT /cal HTTP/1.1\r\nHost: dav.test\r\n\r\n");
+        assert_eq!((request.method.as_str(), request.host.as_deref()), ("REPORT", Some("dav.test")));
     }
 
     #[test]

@@ -59,8 +59,11 @@ struct Needle {
     encoding: Encoding,
     bytes: Box<[u8]>,
     case_sensitive: bool,
-    /// All-digit plain values must not be part of a longer number.
+    /// Plain numbers must not be part of a longer number: a needle starting (ending) with a digit must
+    /// not have one before (after) it.
     digit_bounded: bool,
+    /// The 14 digits of an IMEI, which 2 more digits (the software version) make an IMEISV.
+    imei_body: bool,
 }
 
 /// A latitude or longitude of a declared location, truncated or rounded to 3 decimals.
@@ -144,10 +147,13 @@ impl LeakDetector {
                 push_coordinates(&mut coordinates, ident, &id.value);
             }
             for variant in id.variants() {
-                push_encodings(&mut needles, ident, id.kind, variant.as_bytes(), true);
+                push_encodings(&mut needles, ident, id.kind, variant.as_bytes(), Forms::All);
+            }
+            for written in id.written_variants() {
+                push_encodings(&mut needles, ident, id.kind, written.as_bytes(), Forms::Written);
             }
             if let Some(raw) = id.raw_bytes() {
-                push_encodings(&mut needles, ident, id.kind, &raw, false);
+                push_encodings(&mut needles, ident, id.kind, &raw, Forms::Binary);
             }
         }
         // Group needles by case-folded prefix: one automaton pattern each.
@@ -299,13 +305,20 @@ fn occurrence_at(hay: &[u8], start: usize, needle: &Needle) -> Option<Range<usiz
 }
 
 /// The span an occurrence counts for, if its surroundings let it count: plain numbers must not
-/// be part of longer ones.
+/// be part of longer ones, except an IMEI's 14 digits followed by the 2 of an IMEISV.
 fn accept(hay: &[u8], occurrence: Range<usize>, needle: &Needle) -> Option<Range<usize>> {
-    if needle.digit_bounded {
-        let digit = |i: Option<usize>| i.and_then(|i| hay.get(i)).is_some_and(u8::is_ascii_digit);
-        if digit(occurrence.start.checked_sub(1)) || digit(Some(occurrence.end)) {
-            return None;
-        }
+    if !needle.digit_bounded {
+        return Some(occurrence);
+    }
+    let digit = |i: Option<usize>| i.and_then(|i| hay.get(i)).is_some_and(u8::is_ascii_digit);
+    let starts_with_digit = needle.bytes.first().is_some_and(u8::is_ascii_digit);
+    let ends_with_digit = needle.bytes.last().is_some_and(u8::is_ascii_digit);
+    if starts_with_digit && digit(occurrence.start.checked_sub(1)) {
+        return None;
+    }
+    if ends_with_digit && digit(Some(occurrence.end)) {
+        let imeisv = needle.imei_body && digit(Some(occurrence.end + 1)) && !digit(Some(occurrence.end + 2));
+        return imeisv.then_some(occurrence.start..occurrence.end + 2);
     }
     Some(occurrence)
 }
@@ -355,8 +368,6 @@ fn push_coordinates(coordinates: &mut Vec<Coordinate>, ident: usize, value: &str
     }
 }
 
-/// Adds the needles of one variant in every encoding (skipping forms equal to a simpler one);
-/// a binary variant (not `textual`) only in base64 and digests.
 /// Patterns up to which the search runs on a DFA (fastest; 20 identifiers make ≈430 patterns). A DFA
 /// costs ≈100 KB per identifier, so thousands of identifiers use the contiguous NFA (a few bytes per
 /// state, slower per byte) to keep the set-up linear and its memory small.
@@ -370,7 +381,20 @@ fn automaton_kind(patterns: usize) -> AhoCorasickKind {
     }
 }
 
-fn push_encodings(needles: &mut Vec<Needle>, ident: usize, kind: IdKind, variant: &[u8], textual: bool) {
+/// Which encodings of a variant are searched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Forms {
+    /// A compact textual form: every encoding.
+    All,
+    /// A form written with separators for people (`06 12 34 56 78`): as is and URL-encoded.
+    Written,
+    /// The binary form of a hex identifier: base64 and digests.
+    Binary,
+}
+
+/// Adds the needles of one variant in the encodings of its `forms` (skipping forms equal to a simpler one).
+fn push_encodings(needles: &mut Vec<Needle>, ident: usize, kind: IdKind, variant: &[u8], forms: Forms) {
+    let textual = forms != Forms::Binary;
     let mut push = |encoding, bytes: Vec<u8>, case_sensitive| {
         // Needles are pushed identifier by identifier: only this one's, at the tail, can repeat (a scan of
         // every needle made setting up thousands of identifiers quadratic).
@@ -382,8 +406,11 @@ fn push_encodings(needles: &mut Vec<Needle>, ident: usize, kind: IdKind, variant
         if bytes.is_empty() || duplicate {
             return;
         }
-        let digit_bounded = encoding == Encoding::Plain && bytes.iter().all(u8::is_ascii_digit);
-        needles.push(Needle { ident, encoding, bytes: bytes.into(), case_sensitive, digit_bounded });
+        let digits = bytes.iter().filter(|b| b.is_ascii_digit()).count();
+        let numeric = bytes.iter().all(|b| b.is_ascii_digit()) || (kind == IdKind::Phone && digits >= 6);
+        let digit_bounded = encoding == Encoding::Plain && numeric;
+        let imei_body = kind == IdKind::Imei && digit_bounded && bytes.len() == 14;
+        needles.push(Needle { ident, encoding, bytes: bytes.into(), case_sensitive, digit_bounded, imei_body });
     };
     // The plain form of a location is matched coordinate by coordinate (see push_coordinates).
     if textual && kind != IdKind::Location {
@@ -391,6 +418,9 @@ fn push_encodings(needles: &mut Vec<Needle>, ident: usize, kind: IdKind, variant
     }
     if textual {
         push(Encoding::Url, percent_encode(variant), false);
+    }
+    if forms == Forms::Written {
+        return;
     }
     for shift in 0..3 {
         let (standard, url_safe) = base64_stable_middles(variant, shift);
@@ -403,6 +433,16 @@ fn push_encodings(needles: &mut Vec<Needle>, ident: usize, kind: IdKind, variant
     push(Encoding::Md5, hex_lower(&Md5::digest(variant)).into_bytes(), false);
     push(Encoding::Sha1, hex_lower(&Sha1::digest(variant)).into_bytes(), false);
     push(Encoding::Sha256, hex_lower(&Sha256::digest(variant)).into_bytes(), false);
+    // Digests sent as base64 of their bytes (`Base64.encode(sha256(x))`): both alphabets, padding ignored.
+    let digests: [(Encoding, &[u8]); 3] = [
+        (Encoding::Md5Base64, &Md5::digest(variant)),
+        (Encoding::Sha1Base64, &Sha1::digest(variant)),
+        (Encoding::Sha256Base64, &Sha256::digest(variant)),
+    ];
+    for (encoding, digest) in digests {
+        push(encoding, STANDARD_NO_PAD.encode(digest).into_bytes(), true);
+        push(encoding, URL_SAFE_NO_PAD.encode(digest).into_bytes(), true);
+    }
 }
 
 /// The base64 characters (standard, URL-safe) that depend only on `value` when it starts at
@@ -555,9 +595,61 @@ mod tests {
     fn evidence_masks_occurrences_that_did_not_count() {
         // Found by proptest: an IMEI inside a longer number is no finding, but must not be shown.
         let d = detector("imei = \"356938035643809\"\nmac = \"3c:5a:b4:12:9e:7f\"");
-        let findings = d.scan(b"GET /a?imei=3569380356438094mac=3c%3A5a%3Ab4%3A12%3A9e%3A7f HTTP/1.1");
+        let findings = d.scan(b"GET /a?imei=35693803564380945mac=3c%3A5a%3Ab4%3A12%3A9e%3A7f HTTP/1.1");
         assert_eq!(findings.len(), 1);
         assert!(!findings[0].evidence.contains("356938035643809"), "{}", findings[0].evidence);
+    }
+
+    #[test]
+    fn phone_numbers_in_the_forms_of_their_country() {
+        let d = detector("phone = \"+33612345678\"");
+        for text in [
+            &b"tel=+33612345678&"[..],
+            b"tel=33612345678&",
+            b"tel=0612345678&",
+            b"tel=0033612345678&",
+            b"{\"tel\":\"06 12 34 56 78\"}",
+            b"tel=06-12-34-56-78;",
+            b"tel=06.12.34.56.78;",
+            b"tel=+33 6 12 34 56 78;",
+            b"tel=+33 (0)6 12 34 56 78;",
+            b"tel=00 33 6 12 34 56 78;",
+        ] {
+            assert_eq!(found(&d, text), [(IdKind::Phone, Encoding::Plain)], "{}", String::from_utf8_lossy(text));
+        }
+        assert_eq!(found(&d, b"tel=06%2012%2034%2056%2078"), [(IdKind::Phone, Encoding::Url)]);
+        assert!(found(&d, b"n=06 12 34 56 789").is_empty());
+        assert!(found(&d, b"n=106 12 34 56 78").is_empty());
+        let us = detector("phone = \"+14155550123\"");
+        for text in [&b"p=(415) 555-0123;"[..], b"p=415.555.0123;", b"p=+1 415-555-0123;", b"p=011 1 415 555 0123;"] {
+            assert_eq!(found(&us, text), [(IdKind::Phone, Encoding::Plain)], "{}", String::from_utf8_lossy(text));
+        }
+    }
+
+    #[test]
+    fn imei_without_check_digit_and_as_imeisv() {
+        let d = detector("imei = \"356938035643809\"");
+        assert_eq!(found(&d, b"imei=35693803564380&"), [(IdKind::Imei, Encoding::Plain)]);
+        let imeisv = d.scan(b"imeisv=3569380356438012&");
+        assert_eq!((imeisv.len(), imeisv[0].len), (1, 16));
+        assert!(found(&d, b"n=356938035643801234").is_empty());
+        // Declared as an IMEISV, found as the IMEI.
+        let sv = detector("imei = \"3569380356438012\"");
+        assert_eq!(found(&sv, b"imei=356938035643809"), [(IdKind::Imei, Encoding::Plain)]);
+    }
+
+    #[test]
+    fn mac_dotted_and_digests_in_base64_and_upper_case() {
+        let d = detector("mac = \"3c:5a:b4:12:9e:7f\"\nandroid_id = \"9774d56d682e549c\"");
+        assert_eq!(found(&d, b"m=3C5A.B412.9E7F"), [(IdKind::Mac, Encoding::Plain)]);
+        // SHA-256 of the Android ID: upper-case hex, base64, URL-safe base64 without padding.
+        let digest = Sha256::digest(b"9774d56d682e549c");
+        let upper = hex_lower(&digest).to_ascii_uppercase();
+        assert_eq!(found(&d, format!("h={upper}").as_bytes()), [(IdKind::AndroidId, Encoding::Sha256)]);
+        let standard = base64::engine::general_purpose::STANDARD.encode(digest);
+        assert_eq!(found(&d, format!("h={standard}").as_bytes()), [(IdKind::AndroidId, Encoding::Sha256Base64)]);
+        let md5 = URL_SAFE_NO_PAD.encode(Md5::digest(b"3c:5a:b4:12:9e:7f"));
+        assert_eq!(found(&d, format!("h={md5}").as_bytes()), [(IdKind::Mac, Encoding::Md5Base64)]);
     }
 
     #[test]

@@ -162,6 +162,16 @@ pub(crate) fn luhn_valid(digits: &[u8]) -> bool {
     sum % 10 == 0
 }
 
+/// An IMEI's searched forms from its 14, 15 or 16 declared digits: the 15 digits with the Luhn check digit,
+/// and the 14 without it (which, followed by 2 digits, is also the IMEISV).
+fn imei_forms(digits: &str) -> Vec<String> {
+    let body = digits.get(..14).unwrap_or(digits);
+    let check = (0..10u8).map(|d| format!("{body}{d}")).find(|full| luhn_valid(full.as_bytes()));
+    let mut forms: Vec<String> = check.into_iter().collect();
+    forms.push(body.to_owned());
+    forms
+}
+
 /// `aa:bb:cc:dd:ee:ff` from 12 hex digits.
 pub(crate) fn mac_with_colons(hex12: &str) -> String {
     let mut out = String::with_capacity(17);
@@ -307,10 +317,15 @@ impl Identifier {
     pub(crate) fn variants(&self) -> Vec<String> {
         let v = &self.value;
         let mut out: Vec<String> = match self.kind {
-            IdKind::Imei | IdKind::Imsi | IdKind::Iccid => vec![v.clone()],
+            IdKind::Imei => imei_forms(v),
+            IdKind::Imsi | IdKind::Iccid => vec![v.clone()],
             IdKind::Phone => {
                 let digits = v.trim_start_matches('+').to_owned();
-                vec![format!("+{digits}"), digits]
+                let mut forms = vec![format!("+{digits}"), digits];
+                if v.starts_with('+') {
+                    forms.extend(crate::phone::compact_forms(v));
+                }
+                forms
             }
             IdKind::Mac | IdKind::Bssid => {
                 let bare: String = v.chars().filter(|c| *c != ':').collect();
@@ -334,6 +349,21 @@ impl Identifier {
 }
 
 impl Identifier {
+    /// Forms written with separators for people, searched as they are and URL-encoded only: a phone number
+    /// grouped as its country groups it (the country from the declared E.164 number), a MAC in Cisco's
+    /// dotted form.
+    pub(crate) fn written_variants(&self) -> Vec<String> {
+        match self.kind {
+            IdKind::Phone if self.value.starts_with('+') => crate::phone::written_forms(&self.value),
+            IdKind::Mac | IdKind::Bssid => {
+                let bare: String = self.value.chars().filter(|c| *c != ':').collect();
+                let dotted = bare.as_bytes().chunks(4).map(String::from_utf8_lossy).collect::<Vec<_>>().join(".");
+                vec![dotted]
+            }
+            _ => Vec::new(),
+        }
+    }
+
     /// The binary form of hex-valued identifiers (MAC, Android ID, advertising ID), which apps
     /// pack into binary messages before base64-encoding or hashing them.
     pub(crate) fn raw_bytes(&self) -> Option<Vec<u8>> {

@@ -32,6 +32,7 @@ mod detector;
 mod filter;
 mod identifiers;
 mod patterns;
+mod phone;
 #[cfg(feature = "scenarios")]
 pub mod scenarios;
 
@@ -70,13 +71,14 @@ pub enum LeakError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IdKind {
-    /// International Mobile Equipment Identity (15 digits, Luhn check digit).
+    /// International Mobile Equipment Identity (15 digits with its Luhn check digit; also found as its
+    /// 14 digits without it and as the 16 digits of an IMEISV).
     Imei,
     /// International Mobile Subscriber Identity (up to 15 digits).
     Imsi,
     /// SIM card serial number (18–22 digits, starts with 89).
     Iccid,
-    /// Phone number (E.164 or national digits).
+    /// Phone number: E.164, national and international-prefix forms, written with or without separators.
     Phone,
     /// Wi-Fi or Bluetooth MAC address of the device.
     Mac,
@@ -163,11 +165,17 @@ pub enum Encoding {
     Sha1,
     /// SHA-256 hex digest.
     Sha256,
+    /// MD5 digest in base64 (standard or URL-safe, padded or not).
+    Md5Base64,
+    /// SHA-1 digest in base64.
+    Sha1Base64,
+    /// SHA-256 digest in base64.
+    Sha256Base64,
 }
 
 impl Encoding {
     /// Every encoding, in declaration order.
-    pub const ALL: [Encoding; 8] = [
+    pub const ALL: [Encoding; 11] = [
         Encoding::Plain,
         Encoding::Url,
         Encoding::Base64,
@@ -176,6 +184,9 @@ impl Encoding {
         Encoding::Md5,
         Encoding::Sha1,
         Encoding::Sha256,
+        Encoding::Md5Base64,
+        Encoding::Sha1Base64,
+        Encoding::Sha256Base64,
     ];
 
     /// A short lowercase name.
@@ -189,6 +200,9 @@ impl Encoding {
             Encoding::Md5 => "md5",
             Encoding::Sha1 => "sha1",
             Encoding::Sha256 => "sha256",
+            Encoding::Md5Base64 => "md5_base64",
+            Encoding::Sha1Base64 => "sha1_base64",
+            Encoding::Sha256Base64 => "sha256_base64",
         }
     }
 
@@ -203,6 +217,9 @@ impl Encoding {
             Encoding::Md5 => 5,
             Encoding::Sha1 => 6,
             Encoding::Sha256 => 7,
+            Encoding::Md5Base64 => 8,
+            Encoding::Sha1Base64 => 9,
+            Encoding::Sha256Base64 => 10,
         }
     }
 }

@@ -131,6 +131,9 @@ proptest! {
             Encoding::Md5 => (guarded(hex(&Md5::digest(v))), vec![Encoding::Md5]),
             Encoding::Sha1 => (guarded(hex(&Sha1::digest(v))), vec![Encoding::Sha1]),
             Encoding::Sha256 => (guarded(hex(&Sha256::digest(v))), vec![Encoding::Sha256]),
+            Encoding::Md5Base64 => (guarded(STANDARD.encode(Md5::digest(v))), vec![encoding]),
+            Encoding::Sha1Base64 => (guarded(URL_SAFE.encode(Sha1::digest(v))), vec![encoding]),
+            Encoding::Sha256Base64 => (guarded(STANDARD.encode(Sha256::digest(v))), vec![encoding]),
         };
         let findings = detector().scan(&payload);
         let hit = findings.iter().find(|f| f.kind == kind && expected.contains(&f.encoding));

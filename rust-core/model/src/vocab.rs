@@ -82,9 +82,12 @@ pub enum L7 {
     Tls,
     Http,
     Quic,
+    /// HTTP/2 in cleartext (h2c).
+    #[serde(rename = "HTTP2")]
+    Http2,
 }
 
-vocabulary!(L7 { Dns => "DNS", Tls => "TLS", Http => "HTTP", Quic => "QUIC" });
+vocabulary!(L7 { Dns => "DNS", Tls => "TLS", Http => "HTTP", Quic => "QUIC", Http2 => "HTTP2" });
 
 /// Where a flow's `host` came from, strongest first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

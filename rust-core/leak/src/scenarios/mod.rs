@@ -3,7 +3,7 @@
 //! declared identifiers of [`IDENTIFIERS_TOML`] in every encoding, benign look-alikes, and
 //! identifier-shaped values nobody declared (labelled for [`crate::LeakDetector::scan_patterns`]).
 
-use base64::engine::general_purpose::{STANDARD, URL_SAFE};
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use md5::Md5;
 use sha1::Sha1;
@@ -11,6 +11,8 @@ use sha2::{Digest, Sha256};
 
 use crate::detector::{base64_stable_middles, hex_lower, percent_encode};
 use crate::{Encoding, IdKind, Identifier, Identifiers};
+
+pub mod decoded;
 
 /// How the client bytes travel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -97,7 +99,7 @@ const CARRIERS: [Carrier; 9] = [
 const CARRIERS_PER_CELL: usize = 3;
 
 /// The key an app would use for each kind.
-fn key_for(kind: IdKind) -> &'static str {
+pub(crate) fn key_for(kind: IdKind) -> &'static str {
     match kind {
         IdKind::Imei => "imei",
         IdKind::Imsi => "imsi",
@@ -117,7 +119,7 @@ fn key_for(kind: IdKind) -> &'static str {
 /// The text carrying `variant` of `id` in `encoding`, and the encoding a reader can tell from it.
 /// `shift` places the value at offset 0, 1 or 2 inside a larger base64 blob; hex-valued
 /// identifiers go into base64 as raw bytes inside a binary message for URL-safe base64 and shift 2.
-fn encode(id: &Identifier, variant: &str, encoding: Encoding, shift: usize) -> (Vec<u8>, Encoding) {
+pub(crate) fn encode(id: &Identifier, variant: &str, encoding: Encoding, shift: usize) -> (Vec<u8>, Encoding) {
     let v = variant.as_bytes();
     let key = key_for(id.kind);
     // (blob, offset of the value in it)
@@ -164,10 +166,29 @@ fn encode(id: &Identifier, variant: &str, encoding: Encoding, shift: usize) -> (
         Encoding::Md5 => (hex_lower(&Md5::digest(v)).into_bytes(), Encoding::Md5),
         Encoding::Sha1 => (hex_lower(&Sha1::digest(v)).into_bytes(), Encoding::Sha1),
         Encoding::Sha256 => (hex_lower(&Sha256::digest(v)).into_bytes(), Encoding::Sha256),
+        Encoding::Md5Base64 => (digest_base64(&Md5::digest(v), shift), Encoding::Md5Base64),
+        Encoding::Sha1Base64 => (digest_base64(&Sha1::digest(v), shift), Encoding::Sha1Base64),
+        Encoding::Sha256Base64 => (digest_base64(&Sha256::digest(v), shift), Encoding::Sha256Base64),
     }
 }
 
-fn http_request(method: &str, target: &str, extra_headers: &str, body: &[u8], content_type: &str) -> Vec<u8> {
+/// A digest in base64 as SDKs write it: padded standard, URL-safe or unpadded, by `shift`.
+fn digest_base64(digest: &[u8], shift: usize) -> Vec<u8> {
+    match shift {
+        0 => STANDARD.encode(digest),
+        1 => URL_SAFE_NO_PAD.encode(digest),
+        _ => STANDARD_NO_PAD.encode(digest),
+    }
+    .into_bytes()
+}
+
+pub(crate) fn http_request(
+    method: &str,
+    target: &str,
+    extra_headers: &str,
+    body: &[u8],
+    content_type: &str,
+) -> Vec<u8> {
     let mut out = format!(
         "{method} {target} HTTP/1.1\r\nHost: log.telemetry-example.com\r\n\
          User-Agent: Dalvik/2.1.0 (Linux; U; Android 13; SM-A536B Build/TP1A.220624.014)\r\n\
@@ -305,8 +326,11 @@ fn quic_initial(inside: &[u8]) -> Vec<u8> {
 pub fn all() -> Vec<Scenario> {
     let mut out = Vec::new();
     declared_leaks(&mut out);
+    decoded::declared_leaks(&mut out);
+    decoded::written_forms(&mut out);
     several_at_once(&mut out);
     benign_look_alikes(&mut out);
+    decoded::benign_look_alikes(&mut out);
     encrypted_handshakes(&mut out);
     undeclared_patterns(&mut out);
     out

@@ -32,7 +32,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
         stack: StackConfig {
             mtu: args.mtu,
             virtual_dns: args.dns_virtual,
-            upstream_dns: args.dns,
+            upstream_dns: args.dns.into(),
             limits: Limits { max_tcp_flows: args.max_tcp_flows, ..Limits::default() },
         },
         analyzer: AnalyzerConfig::default(),

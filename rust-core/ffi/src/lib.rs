@@ -107,6 +107,8 @@ impl From<csv::Error> for EngineError {
 #[derive(uniffi::Object)]
 pub struct Engine {
     state: Mutex<State>,
+    /// The tun-side DNS address, never chosen as its own upstream.
+    virtual_dns: Option<IpAddr>,
 }
 
 enum State {
@@ -140,6 +142,7 @@ impl Engine {
         // first, so that a rejected configuration still closes it (a tun nobody reads would cut the phone off).
         let tun = unsafe { OwnedFd::from_raw_fd(tun_fd) };
         let monitor_config = monitor_config(&config)?;
+        let virtual_dns = monitor_config.stack.virtual_dns;
         let resolver = match config.owner_source {
             OwnerSource::Platform => platform::Owners::Platform(Arc::clone(&owners)),
             OwnerSource::ProcNet => platform::Owners::ProcNet(ProcNetResolver::default()),
@@ -154,7 +157,7 @@ impl Engine {
             None,
         )?;
         log::info!("engine started");
-        Ok(Arc::new(Engine { state: Mutex::new(State::Running(monitor)) }))
+        Ok(Arc::new(Engine { state: Mutex::new(State::Running(monitor)), virtual_dns }))
     }
 
     /// Whether the engine still forwards traffic.
@@ -198,6 +201,24 @@ impl Engine {
             State::Running(monitor) => monitor
                 .set_block_rules(&valid_rules(BlockRules { apps, domains, countries, networks }))
                 .map_err(|error| EngineError::Config { reason: error.to_string() }),
+            State::Stopped { .. } => Err(EngineError::Stopped),
+        }
+    }
+
+    /// Forwards the virtual DNS address to the first usable resolver of `servers` (the network underneath
+    /// changed: `LinkProperties.getDnsServers()`), and returns the one chosen. Link-local and unspecified
+    /// addresses and the virtual address itself are skipped; when none is usable the current resolver stays
+    /// and the error says why. DNS flows already open keep their resolver.
+    pub fn set_upstream_dns(&self, servers: Vec<String>) -> Result<String, EngineError> {
+        match &*self.lock() {
+            State::Running(monitor) => {
+                let virtual_dns = self.virtual_dns;
+                let chosen = usable_resolver(&servers, virtual_dns).ok_or_else(|| EngineError::Config {
+                    reason: format!("no usable DNS server among {servers:?}; keeping {}", monitor.upstream_dns()),
+                })?;
+                monitor.set_upstream_dns(chosen);
+                Ok(chosen.to_string())
+            }
             State::Stopped { .. } => Err(EngineError::Stopped),
         }
     }
@@ -299,7 +320,7 @@ fn monitor_config(config: &EngineConfig) -> Result<MonitorConfig, EngineError> {
         timeouts.tcp_finished = idle;
     }
     Ok(MonitorConfig {
-        stack: StackConfig { mtu, virtual_dns, upstream_dns, limits: Limits::default() },
+        stack: StackConfig { mtu, virtual_dns, upstream_dns: upstream_dns.into(), limits: Limits::default() },
         analyzer: AnalyzerConfig { timeouts, ..AnalyzerConfig::default() },
         identifiers_toml: config.identifiers_toml.clone(),
         watchlist: config.watched_countries.clone(),
@@ -324,6 +345,19 @@ fn valid_rules(rules: BlockRules) -> BlockRules {
         log::warn!("block rule {rule:?} ignored: not a domain, a country code or a network");
     }
     valid
+}
+
+/// The first of `servers` that can answer for the tunnel: not link-local (Android lists `fe80::…%wlan0`
+/// resolvers, reachable only on that interface), not unspecified, not the virtual address (a loop).
+fn usable_resolver(servers: &[String], virtual_dns: Option<IpAddr>) -> Option<SocketAddr> {
+    servers.iter().filter_map(|text| parse_resolver(text)).find(|server| {
+        let ip = server.ip();
+        let link_local = match ip {
+            IpAddr::V4(v4) => v4.is_link_local(),
+            IpAddr::V6(v6) => v6.is_unicast_link_local(),
+        };
+        !link_local && !ip.is_unspecified() && Some(ip) != virtual_dns
+    })
 }
 
 /// `ip` (port 53), `ip:port` or `[ipv6]:port`.

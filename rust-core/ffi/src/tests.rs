@@ -67,7 +67,7 @@ pub(crate) fn alert(on: &FlowRecord, severity: IntelSeverity) -> AlertRecord {
 }
 
 fn stopped(flows: Vec<FlowRecord>, alerts: Vec<AlertRecord>) -> Engine {
-    Engine { state: Mutex::new(State::Stopped { flows, alerts, stats: MonitorStats::default() }) }
+    Engine { state: Mutex::new(State::Stopped { flows, alerts, stats: MonitorStats::default() }), virtual_dns: None }
 }
 
 pub(crate) fn config() -> EngineConfig {
@@ -95,7 +95,7 @@ fn config_translates_every_field() {
     let translated = monitor_config(&config()).expect("valid");
     assert_eq!(translated.stack.mtu, 9000);
     assert_eq!(translated.stack.virtual_dns, Some("10.111.222.3".parse().expect("ip")));
-    assert_eq!(translated.stack.upstream_dns, "[2001:db8::53]:5353".parse().expect("addr"));
+    assert_eq!(translated.stack.upstream_dns.get(), "[2001:db8::53]:5353".parse().expect("addr"));
     assert_eq!(translated.watchlist, ["CN"]);
     assert!(translated.alert_new_destinations);
     // Zero would finish flows on every sweep: it is raised to one second.
@@ -121,6 +121,33 @@ fn resolver_defaults_to_port_53() {
     assert_eq!(parse_resolver("9.9.9.9"), Some("9.9.9.9:53".parse().expect("addr")));
     assert_eq!(parse_resolver("2001:db8::1"), Some("[2001:db8::1]:53".parse().expect("addr")));
     assert_eq!(parse_resolver("9.9.9.9:5300"), Some("9.9.9.9:5300".parse().expect("addr")));
+}
+
+#[test]
+fn usable_resolver_skips_link_local_unspecified_and_the_virtual_address() {
+    let servers = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let virtual_dns = Some("10.111.222.3".parse().expect("ip"));
+    let chosen = usable_resolver(
+        &servers(&[
+            "fe80::1",
+            "169.254.0.53",
+            "0.0.0.0",
+            "10.111.222.3",
+            "not an address",
+            "2001:db8::53",
+            "192.0.2.53",
+        ]),
+        virtual_dns,
+    );
+    assert_eq!(chosen, Some("[2001:db8::53]:53".parse().expect("addr")));
+    assert_eq!(usable_resolver(&servers(&["fe80::1", "169.254.1.1"]), virtual_dns), None);
+    assert_eq!(usable_resolver(&[], virtual_dns), None);
+}
+
+#[test]
+fn a_stopped_engine_refuses_a_new_resolver() {
+    let engine = stopped(Vec::new(), Vec::new());
+    assert!(matches!(engine.set_upstream_dns(vec!["192.0.2.53".into()]), Err(EngineError::Stopped)));
 }
 
 #[test]

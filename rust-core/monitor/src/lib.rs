@@ -24,6 +24,7 @@ use phonehome_engine::{
 };
 use phonehome_stack::{
     FlowPolicy, OwnerResolver, PacketObserver, RunningStack, SocketProtector, Stack, StackConfig, StackStats,
+    UpstreamDns,
 };
 use phonehome_store::{Store, StoreConfig, StoreSink};
 
@@ -378,6 +379,8 @@ pub struct Monitor {
     events: JoinHandle<()>,
     /// The blocking rules the stack's policy reads.
     rules: Arc<RwLock<CompiledRules>>,
+    /// The resolver the stack forwards the virtual DNS address to.
+    upstream_dns: UpstreamDns,
 }
 
 impl Monitor {
@@ -429,6 +432,7 @@ impl Monitor {
         }));
         let observer = Box::new(Observer { shared: Arc::clone(&shared), names, name_cache: HashMap::new() });
         let blocker = Blocker { rules: Arc::clone(&rules), shared: Arc::clone(&shared) };
+        let upstream_dns = config.stack.upstream_dns.clone();
         let stack =
             Stack::new(config.stack, tun, protector, resolver, observer)?.with_policy(Box::new(blocker)).spawn()?;
         let sweeping = Arc::new(AtomicBool::new(true));
@@ -446,7 +450,7 @@ impl Monitor {
                 })
                 .map_err(|source| phonehome_stack::StackError::Io { what: "spawning the sweeper", source })?
         };
-        Ok(Monitor { stack, store, shared, recent, sweeping, sweeper, events, rules })
+        Ok(Monitor { stack, store, shared, recent, sweeping, sweeper, events, rules, upstream_dns })
     }
 
     /// Replaces the blocking rules; new flows follow them at once, open ones go on.
@@ -454,6 +458,16 @@ impl Monitor {
         let compiled = CompiledRules::new(rules)?;
         *self.rules.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = compiled;
         Ok(())
+    }
+
+    /// Forwards new DNS flows to `resolver` (the network underneath changed); open ones keep theirs.
+    pub fn set_upstream_dns(&self, resolver: SocketAddr) {
+        self.upstream_dns.set(resolver);
+    }
+
+    /// The resolver new DNS flows go to.
+    pub fn upstream_dns(&self) -> SocketAddr {
+        self.upstream_dns.get()
     }
 
     pub fn stats(&self) -> MonitorStats {
@@ -602,7 +616,7 @@ mod tests {
             stack: StackConfig {
                 mtu: 1500,
                 virtual_dns: None,
-                upstream_dns: "127.0.0.53:53".parse().expect("addr"),
+                upstream_dns: "127.0.0.53:53".parse::<std::net::SocketAddr>().expect("addr").into(),
                 limits: phonehome_stack::Limits::default(),
             },
             analyzer: AnalyzerConfig::default(),

@@ -24,7 +24,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = StackConfig {
         mtu: rest.get(1).map(|m| m.parse()).transpose()?.unwrap_or(1500),
         virtual_dns: rest.first().map(|ip| ip.parse()).transpose()?,
-        upstream_dns: upstream.parse()?,
+        upstream_dns: upstream.parse::<std::net::SocketAddr>()?.into(),
         limits: Limits {
             max_tcp_flows: rest.get(2).map(|n| n.parse()).transpose()?.unwrap_or(1024),
             ..Limits::default()

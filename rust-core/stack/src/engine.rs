@@ -53,6 +53,8 @@ const OWNER_WAIT: Duration = Duration::from_millis(250);
 const HELD_DATAGRAMS: usize = 8;
 /// Datagrams being reassembled at once (each ≤ 64 KiB); a flood beyond this flushes them all.
 const MAX_REASSEMBLIES: usize = 64;
+/// DNS over TLS (RFC 7858).
+const DOT_PORT: u16 = 853;
 const FRAGMENT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A flow as the app sees it; ICMP echo uses the echo identifier as the client port and port 0 for the server.
@@ -556,6 +558,10 @@ impl Stack {
     }
 
     fn open_tcp(&mut self, now: StdInstant, key: FlowKey, syn_seq: u32, syn: &[u8]) {
+        if self.is_virtual_dot(key.server) {
+            log::debug!("refused DNS over TLS to the virtual DNS address");
+            return self.reset_syn(key, syn_seq);
+        }
         if !self.destination_allowed(key) {
             return self.reset_syn(key, syn_seq);
         }
@@ -636,10 +642,16 @@ impl Stack {
 
     fn target(&self, server: SocketAddr) -> SocketAddr {
         if server.port() == 53 && self.cfg.virtual_dns == Some(server.ip()) {
-            self.cfg.upstream_dns
+            self.cfg.upstream_dns.get()
         } else {
             server
         }
+    }
+
+    /// DNS over TLS to the virtual DNS address: nothing real listens there, and a refusal makes Android's
+    /// automatic Private DNS fall back to plain DNS on port 53, where the engine sees the names.
+    fn is_virtual_dot(&self, server: SocketAddr) -> bool {
+        server.port() == DOT_PORT && self.cfg.virtual_dns == Some(server.ip())
     }
 
     /// Queues an owner look-up; false when the owner thread is behind (the flow goes unattributed).

@@ -31,12 +31,14 @@ mod protect;
 mod reply;
 mod stats;
 mod tun;
+mod upstream;
 
 pub use engine::{RunningStack, ShutdownHandle, Stack};
 pub use procnet::{find_owner, parse_line, parse_table, ProcNetEntry, ProcNetError, ProcNetResolver};
 pub use protect::FwmarkProtector;
 pub use stats::StackStats;
 pub use tun::open_tun;
+pub use upstream::UpstreamDns;
 
 /// IP protocol numbers used in [`OwnerResolver`] and [`PacketObserver::on_owner`].
 pub mod proto {
@@ -138,10 +140,12 @@ impl Default for Limits {
 pub struct StackConfig {
     /// MTU of the tun device (Android peers use up to 10000).
     pub mtu: usize,
-    /// Address inside the tun's subnet whose port 53 (UDP and TCP) goes to `upstream_dns`.
+    /// Address inside the tun's subnet whose port 53 (UDP and TCP) goes to `upstream_dns`. Its TCP port 853
+    /// (DNS over TLS, which Android's automatic Private DNS probes) is refused at once, so the platform falls
+    /// back to port 53 and the names stay visible.
     pub virtual_dns: Option<IpAddr>,
-    /// The resolver that queries to `virtual_dns` are forwarded to.
-    pub upstream_dns: SocketAddr,
+    /// The resolver that queries to `virtual_dns` are forwarded to; replaceable while running.
+    pub upstream_dns: UpstreamDns,
     /// Memory and work bounds.
     pub limits: Limits,
 }

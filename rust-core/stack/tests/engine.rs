@@ -39,7 +39,7 @@ fn config() -> StackConfig {
     StackConfig {
         mtu: 1500,
         virtual_dns: "10.0.0.53".parse().ok(),
-        upstream_dns: "10.200.1.2:53".parse().expect("addr"),
+        upstream_dns: "10.200.1.2:53".parse::<std::net::SocketAddr>().expect("addr").into(),
         limits: Limits::default(),
     }
 }

@@ -130,6 +130,47 @@ fn dns_via_virtual_address_over_udp_and_tcp() {
     assert_eq!(answer, dns_answer(&dns_query(0x4321, "example.test")));
 }
 
+/// One UDP query to the virtual DNS address: the answer, or None when none came within a second.
+fn ask_virtual_dns(lab: &Lab, id: u16) -> Option<Vec<u8>> {
+    let dns = addr(VIRTUAL_DNS, 53);
+    lab.in_phone(move || {
+        let socket = UdpSocket::bind("0.0.0.0:0").expect("bind");
+        socket.set_read_timeout(Some(Duration::from_secs(1))).expect("timeout");
+        socket.send_to(&dns_query(id, "switch.test"), dns).expect("send");
+        let mut buf = [0u8; 512];
+        socket.recv(&mut buf).ok().map(|n| buf[..n].to_vec())
+    })
+}
+
+#[test]
+fn upstream_dns_follows_the_network_while_running() {
+    if !can_run() {
+        return;
+    }
+    let lab = Lab::up();
+    lab.serve_all();
+    assert_eq!(ask_virtual_dns(&lab, 1), Some(dns_answer(&dns_query(1, "switch.test"))));
+    // The network underneath changed to one whose resolver does not answer: new queries go there...
+    lab.upstream_dns.set(addr(SERVER4, CLOSED_PORT));
+    assert_eq!(ask_virtual_dns(&lab, 2), None);
+    // ...and back to one that does.
+    lab.upstream_dns.set(addr(SERVER4, 53));
+    assert_eq!(ask_virtual_dns(&lab, 3), Some(dns_answer(&dns_query(3, "switch.test"))));
+}
+
+#[test]
+fn dns_over_tls_to_the_virtual_address_is_refused_at_once() {
+    if !can_run() {
+        return;
+    }
+    let lab = Lab::up();
+    lab.serve_all();
+    let refused = lab.in_phone(move || TcpStream::connect_timeout(&addr(VIRTUAL_DNS, 853), Duration::from_secs(5)));
+    let error = refused.expect_err("no DNS over TLS through the virtual address");
+    // A refusal (RST), not a timeout: Android's automatic Private DNS then falls back to port 53.
+    assert_eq!(error.kind(), ErrorKind::ConnectionRefused, "{error}");
+}
+
 #[test]
 fn udp_echo_ipv4_and_ipv6() {
     if !can_run() {

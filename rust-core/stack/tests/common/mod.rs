@@ -12,7 +12,9 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use phonehome_stack::{FwmarkProtector, Limits, PacketObserver, ProcNetResolver, RunningStack, Stack, StackConfig};
+use phonehome_stack::{
+    FwmarkProtector, Limits, PacketObserver, ProcNetResolver, RunningStack, Stack, StackConfig, UpstreamDns,
+};
 
 pub const MARK: u32 = 100;
 pub const SERVER4: &str = "10.200.1.2";
@@ -69,6 +71,8 @@ pub struct Lab {
     pub phone: String,
     pub inet: String,
     pub seen: Arc<Mutex<Seen>>,
+    /// The stack's resolver behind the virtual DNS address, replaceable while it runs.
+    pub upstream_dns: UpstreamDns,
     stack: Option<RunningStack>,
 }
 
@@ -81,15 +85,16 @@ impl Lab {
     pub fn with_limits(limits: Limits) -> Lab {
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
         let id = format!("{}-{n}", std::process::id());
-        let mut lab =
-            Lab { phone: format!("phst-p-{id}"), inet: format!("phst-i-{id}"), seen: Arc::default(), stack: None };
-        build_topology(&lab.phone, &lab.inet);
-        let config = StackConfig {
-            mtu: 1500,
-            virtual_dns: VIRTUAL_DNS.parse().ok(),
-            upstream_dns: SocketAddr::new(SERVER4.parse().expect("ip"), 53),
-            limits,
+        let upstream_dns = UpstreamDns::new(SocketAddr::new(SERVER4.parse().expect("ip"), 53));
+        let mut lab = Lab {
+            phone: format!("phst-p-{id}"),
+            inet: format!("phst-i-{id}"),
+            seen: Arc::default(),
+            upstream_dns: upstream_dns.clone(),
+            stack: None,
         };
+        build_topology(&lab.phone, &lab.inet);
+        let config = StackConfig { mtu: 1500, virtual_dns: VIRTUAL_DNS.parse().ok(), upstream_dns, limits };
         let seen = lab.seen.clone();
         let phone = lab.phone.clone();
         let stack = lab.in_phone(move || {

@@ -57,10 +57,11 @@ kotlinc -cp "$robo_cp:$api_jar:$out/classes/main" -d "$out/classes/robolectric" 
 
 log "run the Robolectric tests (API 24, 29, 33, 36)"
 properties=(
-  -Drobolectric.offline=true -Drobolectric.dependency.dir="$out/lib/single" -Drobolectric.logging.enabled=false
+  -Drobolectric.offline=true -Drobolectric.dependency.dir="$out/lib/single" ${ROBOLECTRIC_LOGCAT:+-Drobolectric.logging=stdout}
   -Djna.library.path="$target/debug" -Dphonehome.fixtures="$fixtures"
 )
 [ -z "$screenshots" ] || properties+=(-Dphonehome.screenshots="$screenshots")
-"$robo_java" -Xmx3g -XX:+UseParallelGC "${properties[@]}" \
+# java.io opened: Robolectric reads a ParcelFileDescriptor's fd number from FileDescriptor.fd.
+"$robo_java" -Xmx3g -XX:+UseParallelGC --add-opens=java.base/java.io=ALL-UNNAMED --enable-native-access=ALL-UNNAMED "${properties[@]}" \
   -cp "$config:$robo_cp:$out/classes/main:$out/classes/robolectric:$api_jar" \
   org.phonehome.host.JvmTestMainKt "$out/classes/robolectric" ${screenshots:+ScreenshotTest} "$@"

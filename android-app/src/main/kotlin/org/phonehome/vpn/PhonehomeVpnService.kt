@@ -221,12 +221,15 @@ class PhonehomeVpnService : VpnService() {
         this, 0, Intent(this, MainActivity::class.java), PendingIntent.FLAG_IMMUTABLE,
     )
 
-    /** Runs [task] on the lifecycle thread; a failure is logged and shown, never thrown at the system. */
+    /**
+     * Runs [task] on the lifecycle thread; a failure is logged and shown, never thrown at the system (the
+     * scheduled executor would swallow it silently, errors included).
+     */
     private fun work(task: () -> Unit) {
         lifecycle.execute {
             try {
                 task()
-            } catch (e: Exception) {
+            } catch (e: Throwable) {
                 Log.e(TAG, "VPN lifecycle", e)
                 VpnStatus.update { it.copy(problem = getString(R.string.problem_engine, e.message ?: e.javaClass.simpleName)) }
             }

@@ -9,6 +9,7 @@ import android.graphics.ColorFilter
 import android.graphics.Paint
 import android.graphics.PixelFormat
 import android.graphics.drawable.Drawable
+import android.net.VpnService
 import android.os.Looper
 import android.view.View
 import android.view.ViewGroup
@@ -20,6 +21,9 @@ import org.phonehome.vpn.VpnStatus
 import org.robolectric.RobolectricTestRunner
 import org.robolectric.RuntimeEnvironment
 import org.robolectric.Shadows.shadowOf
+import org.robolectric.annotation.Implementation
+import org.robolectric.annotation.Implements
+import org.robolectric.annotation.RealObject
 import org.robolectric.internal.bytecode.InstrumentationConfiguration
 import java.io.File
 
@@ -147,4 +151,39 @@ fun click(activity: Activity, part: String) {
     while (view != null && !view.isClickable) view = view.parent as? View
     (view ?: failure("\"$part\" is not tappable")).performClick()
     shadowOf(Looper.getMainLooper()).idle()
+}
+
+/**
+ * `VpnService.Builder`'s address calls reach into libcore (`InetAddress.parseNumericAddress`, `RouteInfo`),
+ * which the JVM under Robolectric lacks, and exclusions ask the system's package service, which it does not
+ * run: here they are recorded, and an exclusion fails as the platform's does for a package not installed.
+ */
+@Implements(VpnService.Builder::class)
+class RecordingVpnBuilder {
+    @RealObject
+    private lateinit var real: VpnService.Builder
+
+    @Implementation
+    fun addAddress(address: String, prefixLength: Int): VpnService.Builder = record("address $address/$prefixLength")
+
+    @Implementation
+    fun addRoute(address: String, prefixLength: Int): VpnService.Builder = record("route $address/$prefixLength")
+
+    @Implementation
+    fun addDnsServer(address: String): VpnService.Builder = record("dns $address")
+
+    @Implementation
+    fun addDisallowedApplication(packageName: String): VpnService.Builder {
+        Fixtures.app.packageManager.getApplicationInfo(packageName, 0) // NameNotFoundException, as on the phone
+        return record("exclude $packageName")
+    }
+
+    private fun record(what: String): VpnService.Builder {
+        configured += what
+        return real
+    }
+
+    companion object {
+        val configured = java.util.concurrent.CopyOnWriteArrayList<String>()
+    }
 }

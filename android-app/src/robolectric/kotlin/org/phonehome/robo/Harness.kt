@@ -24,6 +24,7 @@ import org.robolectric.Shadows.shadowOf
 import org.robolectric.annotation.Implementation
 import org.robolectric.annotation.Implements
 import org.robolectric.annotation.RealObject
+import org.robolectric.shadows.ShadowVpnService
 import org.robolectric.internal.bytecode.InstrumentationConfiguration
 import java.io.File
 
@@ -83,6 +84,7 @@ object Fixtures {
             pm.setApplicationIcon(sample.packageName, LetterIcon(sample.label.first(), sample.color))
         }
         VpnStatus.update { VpnStatus.State() }
+        ShadowVpnService.setPrepareResult(null) // consented (Robolectric keeps this between tests)
         val engines = FakeEngines()
         PhonehomeVpnService.engines = engines
         PhonehomeVpnService.tuns = engines.tuns

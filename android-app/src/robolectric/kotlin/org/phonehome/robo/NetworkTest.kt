@@ -63,8 +63,9 @@ class NetworkTest {
         switchTo(101, link("10.0.0.53", "2001:db8::53"))
         switchTo(100, link("fe80::1", "192.168.1.1"))
         val engine = engines.current ?: failure("no engine")
-        assertEquals(listOf(listOf("192.168.1.1", "fd00::53"), listOf("10.0.0.53", "2001:db8::53"), listOf("192.168.1.1")),
-            engine.upstreams.toList())
+        val asked = engine.upstreams.map { servers -> servers.map(InetAddress::getByName) }
+        assertEquals(listOf(listOf("192.168.1.1", "fd00::53"), listOf("10.0.0.53", "2001:db8::53"), listOf("192.168.1.1"))
+            .map { servers -> servers.map(InetAddress::getByName) }, asked)
         assertEquals("192.168.1.1", VpnStatus.current.upstreamDns)
     }
 

@@ -116,7 +116,7 @@ class AppDetailActivity : Activity() {
         destination.asOrg?.let { org -> destination.asn?.let { "AS$it $org" } ?: org },
         destination.networkOwner?.let { getString(R.string.network_owner, company(it)) },
         destination.domainOwner?.let { getString(R.string.domain_owner, company(it)) },
-        getString(R.string.destination_flows, destination.flows.toLong(), Ui.time(destination.lastUs)),
+        getString(R.string.destination_flows, Ui.count(this, R.plurals.flows_count, destination.flows.toLong()), Ui.time(destination.lastUs)),
     ).joinToString(" · ")
 
     private fun loadFlows() {

@@ -54,7 +54,8 @@ class AppsActivity : Activity() {
         shown.forEach { row ->
             val history = row.history
             val chips = listOfNotNull(history.worst?.let { Widgets.severityChip(this, it) }) + looks.chips(row.identity)
-            val detail = getString(R.string.app_row, history.flows.toLong(), history.alerts.toLong(),
+            val detail = getString(R.string.app_row, Ui.count(this, R.plurals.flows_count, history.flows.toLong()),
+                Ui.count(this, R.plurals.alerts_count, history.alerts.toLong()),
                 history.countries.joinToString(", ").ifEmpty { "—" })
             list.listRow(row.identity.label, detail, icons[row.identity.uid], chips, trailing = Ui.bytes(row.bytes)) {
                 Ui.open(this, AppDetailActivity::class.java) {

@@ -18,7 +18,8 @@ class BarsView(context: Context, private val bars: List<Timeline.Bar>) : View(co
         val marks = height * 0.15f
         val plot = height - marks
         val most = bars.maxOf { it.bytes }.coerceAtLeast(1)
-        val slot = width.toFloat() / bars.size
+        // A short history keeps bars of a readable width, from the left, rather than one bar across the card.
+        val slot = minOf(width.toFloat() / bars.size, width / MIN_SLOTS)
         val gap = slot * 0.2f
         canvas.drawRect(0f, plot - 1, width.toFloat(), plot, base)
         bars.forEachIndexed { index, value ->
@@ -30,5 +31,9 @@ class BarsView(context: Context, private val bars: List<Timeline.Bar>) : View(co
             }
             if (value.alerts > 0) canvas.drawCircle(left + (slot - gap) / 2, plot + marks / 2, minOf(marks / 3, (slot - gap) / 2), alert)
         }
+    }
+
+    private companion object {
+        const val MIN_SLOTS = 24f
     }
 }

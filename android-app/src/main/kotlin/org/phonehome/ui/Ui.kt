@@ -25,6 +25,9 @@ object Ui {
     fun page(activity: Activity, build: LinearLayout.() -> Unit): LinearLayout {
         val column = LinearLayout(activity).apply {
             orientation = LinearLayout.VERTICAL
+            // The column takes the first focus: no field opens the keyboard, no button scrolls the page, at start.
+            isFocusableInTouchMode = true
+            descendantFocusability = ViewGroup.FOCUS_BEFORE_DESCENDANTS
             val pad = dp(activity, 12)
             setPadding(pad, pad, pad, pad)
             build()
@@ -40,13 +43,14 @@ object Ui {
         return column
     }
 
-    /** Pads [view] by the system bars' insets below the action bar (edge-to-edge on Android 15+). */
+    /**
+     * Pads [view] by the insets of what Android draws over it: the system bars and, edge to edge (targetSdk 35+
+     * on Android 15+), the action bar, whose height the framework adds to the top inset it hands the content.
+     */
     fun clearOfSystemBars(view: View) {
         view.setOnApplyWindowInsetsListener { target, insets ->
             val bars = Platform.systemBars(insets)
-            // The action bar already sits below the status bar; content needs the sides and the bottom.
-            val top = if ((target.context as? Activity)?.actionBar?.isShowing == true) 0 else bars.top
-            target.setPadding(bars.left, top, bars.right, bars.bottom)
+            target.setPadding(bars.left, bars.top, bars.right, bars.bottom)
             insets
         }
         view.requestApplyInsets()
@@ -85,6 +89,10 @@ object Ui {
         n >= 1 shl 10 -> "%.1f KiB".format(n / (1 shl 10).toDouble())
         else -> "$n B"
     }
+
+    /** "1 flow", "2 flows": a count with its plural. */
+    fun count(activity: Activity, plural: Int, n: Long): String =
+        activity.resources.getQuantityString(plural, n.coerceAtMost(Int.MAX_VALUE.toLong()).toInt(), n)
 
     fun open(activity: Activity, target: Class<out Activity>, extras: Intent.() -> Unit = {}) =
         activity.startActivity(Intent(activity, target).apply(extras))

@@ -79,9 +79,9 @@ class PlatformTest {
         Settings(app).setOnboarded()
         val activity = Robolectric.buildActivity(SettingsActivity::class.java).setup().get()
         val content = activity.findViewById<android.view.ViewGroup>(android.R.id.content).getChildAt(0)
-        val insets = WindowInsets.Builder().setInsets(WindowInsets.Type.systemBars(), Insets.of(12, 0, 16, 48)).build()
+        val insets = WindowInsets.Builder().setInsets(WindowInsets.Type.systemBars(), Insets.of(12, 80, 16, 48)).build()
         content.dispatchApplyWindowInsets(insets)
-        assertEquals(listOf(12, 16, 48), listOf(content.paddingLeft, content.paddingRight, content.paddingBottom))
+        assertEquals(listOf(12, 80, 16, 48), listOf(content.paddingLeft, content.paddingTop, content.paddingRight, content.paddingBottom))
     }
 
     @Test

@@ -18,7 +18,11 @@ import org.phonehome.vpn.PhonehomeVpnService
 import java.util.concurrent.atomic.AtomicInteger
 
 /** Posts the status notification and, through [NotificationPolicy], the alert notifications. */
-class AlertNotifier(private val context: Context, settings: Settings) {
+class AlertNotifier(
+    private val context: Context,
+    settings: Settings,
+    private val now: () -> Long = System::currentTimeMillis,
+) {
     private val manager = context.getSystemService(NotificationManager::class.java)
     private val policy = NotificationPolicy(settings::notificationPrefs)
     private val status = Platform.Channel(STATUS_CHANNEL, context.getString(R.string.channel_status), NotificationManager.IMPORTANCE_LOW)
@@ -55,7 +59,7 @@ class AlertNotifier(private val context: Context, settings: Settings) {
 
     /** Called on the engine's thread for every alert; posting is quick and never throws into the engine. */
     fun onAlert(alert: Alert) {
-        val notice = policy.decide(alert, System.currentTimeMillis()) ?: return
+        val notice = policy.decide(alert, now()) ?: return
         if (!manager.areNotificationsEnabled()) {
             // Android 13+ without the permission, or notifications turned off: the dashboard offers to allow them.
             unseen.incrementAndGet()

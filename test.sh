@@ -7,7 +7,8 @@ cd "$(dirname "$0")"
 log() { printf '\n== %s\n' "$*"; }
 
 need_apt=()
-for tool in ip:iproute2 tshark:tshark curl:curl chromium:chromium openssl:openssl mvn:maven javac:default-jdk-headless; do
+for tool in ip:iproute2 tshark:tshark curl:curl chromium:chromium openssl:openssl mvn:maven javac:default-jdk-headless \
+  aapt2:aapt apksigner:apksigner zipalign:zipalign dexdump:dexdump zip:zip unzip:unzip; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || need_apt+=("${tool#*:}")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -31,7 +32,14 @@ cargo test --workspace --locked
 log "fuzz targets: every parser replays its seeds and known crashes, then is fuzzed 10 s (scripts/fuzz.sh)"
 scripts/fuzz.sh 10
 
-log "Android app on the JVM (Kotlin sources against the Android API jar, unit tests, FFI on a real TUN)"
+log "Android app on the JVM (Kotlin sources against the Android API jars, unit tests, FFI on a real TUN)"
 scripts/jvm-tests.sh
+
+log "Android app: the APK (aapt2, R8, zipalign, apksigner) and its checks"
+apk=$(scripts/build-apk.sh | tail -n 1)
+scripts/check-apk.sh "$apk"
+
+log "Android app under Robolectric (API 24, 29, 33, 36: screens, service, notifications, network, exports)"
+scripts/robolectric.sh
 
 log "all tests passed"

@@ -45,7 +45,11 @@ android {
 
     sourceSets["main"].jniLibs.srcDir(rustLibs)
     sourceSets["main"].java.srcDir(bindings)
-    // src/hostTest runs on Linux only (scripts/jvm-tests.sh): it needs the host library and root.
+    // Unit tests: the plain JVM ones and the Robolectric ones (real screens from the merged resources). Both
+    // load the host build of libphonehome_ffi.so through JNA (cargoHostBuild below). src/hostTest runs on Linux
+    // only (scripts/jvm-tests.sh): it needs root for its TUN device.
+    sourceSets["test"].java.srcDir("src/robolectric/kotlin")
+    testOptions.unitTests.isIncludeAndroidResources = true
 
     packaging { jniLibs.useLegacyPackaging = false }
 }
@@ -57,6 +61,37 @@ dependencies {
     implementation("${libs.jna.get()}@aar")
     testImplementation(libs.junit)
     testImplementation(libs.jna) // the JVM tests touch the generated bindings' types
+    testImplementation(libs.robolectric)
+}
+
+/** libphonehome_ffi.so for the machine running the unit tests, which reach it through JNA. */
+val cargoHostBuild by tasks.registering(Exec::class) {
+    group = "rust"
+    description = "Builds rust-core/ffi for this machine, for the unit tests"
+    workingDir = workspace
+    inputs.dir(File(workspace, "rust-core"))
+    outputs.dir(File(workspace, "target/debug"))
+    commandLine("cargo", "build", "--locked", "-p", "phonehome-ffi")
+}
+
+/** The history the Robolectric tests read: the engine's analysis of the bundled capture, attributed to apps. */
+val sampleHistory by tasks.registering(Exec::class) {
+    group = "rust"
+    description = "Writes the sample history for the Robolectric tests (scripts/sample-history.py)"
+    workingDir = workspace
+    val fixtures = layout.buildDirectory.dir("fixtures").get().asFile
+    outputs.dir(fixtures)
+    commandLine("bash", "-c", "rm -rf '$fixtures' && mkdir -p '$fixtures' && " +
+        "cargo run --locked -q -p phonehome --bin phonehome -- analyze samples/phone-session.pcap --ids samples/ids.toml " +
+        "--db '$fixtures/history.sqlite' -q && python3 scripts/sample-history.py '$fixtures/history.sqlite'")
+}
+
+tasks.withType<Test>().configureEach {
+    dependsOn(cargoHostBuild, sampleHistory)
+    systemProperty("jna.library.path", File(workspace, "target/debug").absolutePath)
+    systemProperty("phonehome.fixtures", layout.buildDirectory.dir("fixtures").get().asFile.absolutePath)
+    // Robolectric runs API 36 on Java 21+.
+    javaLauncher.set(javaToolchains.launcherFor { languageVersion.set(JavaLanguageVersion.of(21)) })
 }
 
 /** cargo-ndk: libphonehome_ffi.so for every ABI into build/rustJniLibs/<abi>/. */

@@ -1,17 +1,14 @@
 package org.phonehome.apps
 
-import android.annotation.TargetApi
 import android.net.ConnectivityManager
-import android.os.Build
-import android.os.Process
 import android.system.OsConstants
+import org.phonehome.compat.Platform
 import org.phonehome.core.Connection
 import org.phonehome.model.Proto
 import java.net.InetAddress
 import java.net.InetSocketAddress
 
 /** Android 10+: the owner of a connection from `ConnectivityManager.getConnectionOwnerUid`. */
-@TargetApi(Build.VERSION_CODES.Q)
 class ConnectionOwners(private val connectivity: ConnectivityManager) {
     /** The owning uid, or null; unconnected UDP sockets are found by retrying with wildcard remotes. */
     fun ownerOf(connection: Connection): Int? {
@@ -30,8 +27,6 @@ class ConnectionOwners(private val connectivity: ConnectivityManager) {
                 add(InetSocketAddress(if (remoteIp.address.size == 4) "0.0.0.0" else "::", 0))
             }
         }
-        return remotes.firstNotNullOfOrNull { remote ->
-            connectivity.getConnectionOwnerUid(protocol, local, remote).takeIf { it != Process.INVALID_UID }
-        }
+        return remotes.firstNotNullOfOrNull { remote -> Platform.connectionOwnerUid(connectivity, protocol, local, remote) }
     }
 }

@@ -41,7 +41,19 @@ class Exporter(private val context: Context) {
 
     /** Writes [kind] into the document the user created; [done] gets the rows, or null when nothing was written. */
     fun save(kind: ExportKind, uri: Uri, done: (Long?) -> Unit) = inBackground(done) {
-        attempt { writer.write(kind) { open(context.contentResolver.openFileDescriptor(uri, "wt")) } }
+        attempt { writer.write(kind) { open(openForWriting(uri)) } }
+    }
+
+    /**
+     * The document opened to be overwritten ("wt"); providers that refuse "wt" (some cloud and vendor
+     * providers) get "w", which for the new, empty document ACTION_CREATE_DOCUMENT made is the same.
+     */
+    private fun openForWriting(uri: Uri): ParcelFileDescriptor? = try {
+        context.contentResolver.openFileDescriptor(uri, "wt")
+    } catch (e: Exception) {
+        if (e !is IllegalArgumentException && e !is UnsupportedOperationException && e !is java.io.FileNotFoundException) throw e
+        Log.i(TAG, "the provider refused mode wt; writing with w", e)
+        context.contentResolver.openFileDescriptor(uri, "w")
     }
 
     /** [done] gets a share-sheet intent for a fresh copy of [kind] in the app's cache, or null when there is nothing. */

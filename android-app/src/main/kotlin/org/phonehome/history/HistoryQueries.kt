@@ -15,6 +15,8 @@ import java.util.concurrent.Executors
  * exist yet, or was replaced, is read as soon as it is there.
  */
 class HistoryQueries(
+    /** The history file read. */
+    val path: String,
     private val open: () -> HistoryReaderInterface,
     private val background: Executor,
     private val deliver: Executor,
@@ -41,13 +43,18 @@ class HistoryQueries(
         /** The engine's history file (the VPN service passes this path as `MonitorConfig.historyPath`). */
         fun file(context: Context): File = File(context.filesDir, "history.sqlite")
 
-        /** The process-wide queries on [file], on a background thread of their own, delivered on the main thread. */
-        fun of(context: Context): HistoryQueries = shared ?: synchronized(this) {
-            shared ?: run {
-                val path = file(context.applicationContext).path
-                val main = Handler(Looper.getMainLooper())
-                val thread = Executors.newSingleThreadExecutor { task -> Thread(task, "history").apply { isDaemon = true } }
-                HistoryQueries({ HistoryReader.open(path) }, thread) { main.post(it) }.also { shared = it }
+        /**
+         * The process-wide queries on [file], on a background thread of their own, delivered on the main thread
+         * (new ones if the app's files folder moved, as between the JVM tests' applications).
+         */
+        fun of(context: Context): HistoryQueries {
+            val path = file(context.applicationContext).path
+            return shared?.takeIf { it.path == path } ?: synchronized(this) {
+                shared?.takeIf { it.path == path } ?: run {
+                    val main = Handler(Looper.getMainLooper())
+                    val thread = Executors.newSingleThreadExecutor { task -> Thread(task, "history").apply { isDaemon = true } }
+                    HistoryQueries(path, { HistoryReader.open(path) }, thread) { main.post(it) }.also { shared = it }
+                }
             }
         }
     }

@@ -47,22 +47,13 @@ object Timeline {
         }
     }
 
-    private const val LEVELS = "▁▂▃▄▅▆▇█"
-
-    /** Bytes per bucket as block characters scaled to the busiest bucket; `·` where nothing happened. */
-    fun sparkline(bars: List<Bar>): String {
-        val most = bars.maxOfOrNull { it.bytes } ?: 0
-        return bars.joinToString("") { bar ->
-            when {
-                bar.flows == 0L && bar.bytes == 0L -> "·"
-                most == 0L -> LEVELS.first().toString()
-                else -> LEVELS[((bar.bytes * (LEVELS.length - 1) + most - 1) / most).toInt().coerceIn(0, LEVELS.length - 1)].toString()
-            }
-        }
+    /** A bucket width in words: `1 min`, `3 h`, `1 day`, `1 week`. */
+    fun widthLabel(widthUs: Long): String = when {
+        widthUs >= 7 * DAY_US && widthUs % (7 * DAY_US) == 0L -> "${widthUs / (7 * DAY_US)} week"
+        widthUs >= DAY_US && widthUs % DAY_US == 0L -> "${widthUs / DAY_US} day"
+        widthUs >= HOUR_US && widthUs % HOUR_US == 0L -> "${widthUs / HOUR_US} h"
+        else -> "${widthUs / MINUTE_US} min"
     }
-
-    /** `!` under each bucket with an alert, aligned with [sparkline]. */
-    fun alertMarks(bars: List<Bar>): String = bars.joinToString("") { if (it.alerts > 0) "!" else " " }.trimEnd()
 
     /** A moment as the screens print it, in [zone]. */
     fun timeLabel(us: Long, zone: TimeZone = TimeZone.getDefault()): String =

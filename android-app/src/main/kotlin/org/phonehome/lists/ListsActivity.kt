@@ -17,10 +17,13 @@ import org.phonehome.R
 import org.phonehome.core.ListKind
 import org.phonehome.settings.Settings
 import org.phonehome.ui.Ui
-import org.phonehome.ui.Ui.button
-import org.phonehome.ui.Ui.heading
-import org.phonehome.ui.Ui.row
-import org.phonehome.ui.Ui.text
+import org.phonehome.ui.Widgets
+import org.phonehome.ui.Widgets.card
+import org.phonehome.ui.Widgets.empty
+import org.phonehome.ui.Widgets.listRow
+import org.phonehome.ui.Widgets.note
+import org.phonehome.ui.Widgets.section
+import org.phonehome.ui.Widgets.switchRow
 import org.phonehome.vpn.PhonehomeVpnService
 import java.text.DateFormat
 import java.util.Date
@@ -42,46 +45,48 @@ class ListsActivity : Activity() {
 
     private fun render() {
         Ui.page(this) {
-            heading(getString(R.string.settings_lists))
-            text(getString(R.string.lists_formats))
-            button(getString(R.string.list_import_file)) {
-                val pick = Intent(Intent.ACTION_OPEN_DOCUMENT).addCategory(Intent.CATEGORY_OPENABLE).setType("*/*")
-                startActivityForResult(pick, REQUEST_IMPORT)
+            card {
+                note(getString(R.string.lists_formats))
+                listRow(getString(R.string.list_import_file), null, Widgets.symbol(context, R.drawable.ic_save)) {
+                    val pick = Intent(Intent.ACTION_OPEN_DOCUMENT).addCategory(Intent.CATEGORY_OPENABLE).setType("*/*")
+                    Ui.launch(this@ListsActivity, pick, REQUEST_IMPORT)
+                }
+                listRow(getString(R.string.list_add_url), null, Widgets.symbol(context, R.drawable.ic_list)) { askDetails(null, withUrl = true) }
             }
-            button(getString(R.string.list_add_url)) { askDetails(null, withUrl = true) }
-            val entries = catalog.entries()
-            if (entries.isEmpty()) text(getString(R.string.no_lists))
-            entries.forEach { entry -> row(title(entry), detail(entry)) { actions(entry) } }
-            heading(getString(R.string.list_updates))
-            text(getString(R.string.list_updates_help))
-            CheckBox(context).also {
-                it.text = getString(R.string.list_updates_any_network)
-                it.isChecked = settings.listUpdatesAnyNetwork()
-                it.setOnCheckedChangeListener { _, checked ->
+            section(getString(R.string.settings_lists))
+            card {
+                val entries = catalog.entries()
+                if (entries.isEmpty()) empty(getString(R.string.no_lists), R.drawable.ic_list)
+                entries.forEach { entry ->
+                    val chips = listOf(Widgets.tagChip(context, entry.kind.name.lowercase())) +
+                        listOfNotNull(Widgets.tagChip(context, getString(R.string.list_off)).takeIf { !entry.enabled })
+                    listRow(entry.name, detail(entry), null, chips, lines = 5) { actions(entry) }
+                }
+            }
+            section(getString(R.string.list_updates))
+            card {
+                note(getString(R.string.list_updates_help))
+                switchRow(getString(R.string.list_updates_any_network), null, settings.listUpdatesAnyNetwork()) { checked ->
                     settings.setListUpdatesAnyNetwork(checked)
                     ListUpdateJob.sync(this@ListsActivity)
                 }
-                addView(it)
-            }
-            val periods = listOf(1, 7)
-            addView(Spinner(context).apply {
-                adapter = ArrayAdapter(context, android.R.layout.simple_spinner_dropdown_item,
-                    listOf(getString(R.string.list_updates_daily), getString(R.string.list_updates_weekly)))
-                setSelection(periods.indexOf(settings.listUpdateDays()).coerceAtLeast(0))
-                onItemSelectedListener = Selected { position ->
-                    val days = periods[position]
-                    if (days != settings.listUpdateDays()) {
-                        settings.setListUpdateDays(days)
-                        ListUpdateJob.sync(this@ListsActivity)
+                val periods = listOf(1, 7)
+                addView(Spinner(context).apply {
+                    adapter = ArrayAdapter(context, android.R.layout.simple_spinner_dropdown_item,
+                        listOf(getString(R.string.list_updates_daily), getString(R.string.list_updates_weekly)))
+                    setSelection(periods.indexOf(settings.listUpdateDays()).coerceAtLeast(0))
+                    onItemSelectedListener = Selected { position ->
+                        val days = periods[position]
+                        if (days != settings.listUpdateDays()) {
+                            settings.setListUpdateDays(days)
+                            ListUpdateJob.sync(this@ListsActivity)
+                        }
                     }
-                }
-            })
+                }, LinearLayout.LayoutParams(LinearLayout.LayoutParams.MATCH_PARENT, LinearLayout.LayoutParams.WRAP_CONTENT).apply {
+                    setMargins(Ui.dp(this@ListsActivity, 16), 0, Ui.dp(this@ListsActivity, 16), Ui.dp(this@ListsActivity, 8))
+                })
+            }
         }
-    }
-
-    private fun title(entry: ListEntry): String {
-        val kind = entry.kind.name.lowercase()
-        return if (entry.enabled) "${entry.name} ($kind)" else getString(R.string.list_disabled, entry.name, kind)
     }
 
     private fun detail(entry: ListEntry): String = buildList {

@@ -12,6 +12,18 @@ class Settings(context: Context) {
     fun startAtBoot() = prefs.getBoolean(START_AT_BOOT, false)
     fun setStartAtBoot(value: Boolean) = prefs.edit().putBoolean(START_AT_BOOT, value).apply()
 
+    /** The VPN was running when the app last knew (restarted after an update of the app). */
+    fun wantRunning() = prefs.getBoolean(WANT_RUNNING, false)
+    fun setWantRunning(value: Boolean) = prefs.edit().putBoolean(WANT_RUNNING, value).apply()
+
+    /** The first-run explanation was read and accepted. */
+    fun onboarded() = prefs.getBoolean(ONBOARDED, false)
+    fun setOnboarded() = prefs.edit().putBoolean(ONBOARDED, true).apply()
+
+    /** The notification permission was asked once (Android 13+): after a refusal only Settings can grant it. */
+    fun notificationsAsked() = prefs.getBoolean(NOTIFICATIONS_ASKED, false)
+    fun setNotificationsAsked() = prefs.edit().putBoolean(NOTIFICATIONS_ASKED, true).apply()
+
     fun firstContactAlerts() = prefs.getBoolean(FIRST_CONTACT, false)
     fun setFirstContactAlerts(value: Boolean) = prefs.edit().putBoolean(FIRST_CONTACT, value).apply()
 
@@ -32,15 +44,20 @@ class Settings(context: Context) {
     }
 
     /** Identifier values by key ([Watchlists.BUILT_IN_KEYS] or custom), one value per line. */
-    fun identifier(key: String): List<String> = prefs.getString(ID_PREFIX + key, "")!!.lines().filter(String::isNotBlank)
+    fun identifier(key: String): List<String> = prefs.getString(ID_PREFIX + key, null).orEmpty().lines().filter(String::isNotBlank)
     fun setIdentifier(key: String, values: List<String>) =
         prefs.edit().putString(ID_PREFIX + key, values.joinToString("\n")).apply()
     fun identifiersToml(): String? = Watchlists.identifiersToml(Watchlists.BUILT_IN_KEYS.associateWith(::identifier))
 
-    fun excludedPackages(): List<String> = prefs.getStringSet(EXCLUDED, emptySet())!!.sorted()
+    /** Packages kept outside the VPN (their traffic is neither seen nor blocked). */
+    fun excludedPackages(): List<String> = prefs.getStringSet(EXCLUDED, emptySet()).orEmpty().sorted()
+    fun setExcluded(packageName: String, excluded: Boolean) {
+        val now = excludedPackages().toSet()
+        prefs.edit().putStringSet(EXCLUDED, if (excluded) now + packageName else now - packageName).apply()
+    }
 
     /** Destinations, domains, countries or apps the user chose to block, as `kind:value`. */
-    fun blocked(): Set<String> = prefs.getStringSet(BLOCKED, emptySet())!!.toSet()
+    fun blocked(): Set<String> = prefs.getStringSet(BLOCKED, emptySet()).orEmpty().toSet()
     fun block(rule: String) = prefs.edit().putStringSet(BLOCKED, blocked() + rule).apply()
     fun unblock(rule: String) = prefs.edit().putStringSet(BLOCKED, blocked() - rule).apply()
 
@@ -54,6 +71,9 @@ class Settings(context: Context) {
 
     private companion object {
         const val START_AT_BOOT = "start_at_boot"
+        const val WANT_RUNNING = "want_running"
+        const val ONBOARDED = "onboarded"
+        const val NOTIFICATIONS_ASKED = "notifications_asked"
         const val FIRST_CONTACT = "first_contact_alerts"
         const val NOTIFY = "notify"
         const val MIN_SEVERITY = "min_severity"

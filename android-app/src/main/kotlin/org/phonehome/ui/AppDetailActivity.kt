@@ -1,14 +1,12 @@
 package org.phonehome.ui
 
 import android.app.Activity
-import android.graphics.Typeface
+import android.graphics.drawable.Drawable
 import android.os.Bundle
 import android.widget.Button
-import android.widget.ImageView
 import android.widget.LinearLayout
 import org.phonehome.R
-import org.phonehome.apps.AndroidPackageLookup
-import org.phonehome.apps.UidNamer
+import org.phonehome.apps.AppIdentity
 import org.phonehome.store.StoredAlert
 import org.phonehome.store.AppSummary
 import org.phonehome.model.Company
@@ -18,12 +16,17 @@ import org.phonehome.store.Cursor
 import org.phonehome.core.PageRequest
 import org.phonehome.history.Pager
 import org.phonehome.history.Timeline
-import org.phonehome.ui.Ui.button
-import org.phonehome.ui.Ui.heading
-import org.phonehome.ui.Ui.row
-import org.phonehome.ui.Ui.text
+import org.phonehome.ui.Widgets.card
+import org.phonehome.ui.Widgets.empty
+import org.phonehome.ui.Widgets.figures
+import org.phonehome.ui.Widgets.framed
+import org.phonehome.ui.Widgets.listRow
+import org.phonehome.ui.Widgets.note
+import org.phonehome.ui.Widgets.section
+import org.phonehome.ui.Widgets.text
+import org.phonehome.ui.Widgets.textButton
 
-/** One app from the history: its destinations with country and owners, a timeline, its alerts and its flows. */
+/** One app from the history: who it is, its totals, a timeline, its destinations with owners, its alerts and flows. */
 class AppDetailActivity : Activity() {
     private lateinit var key: String
     private lateinit var flows: Pager<StoredFlow>
@@ -32,6 +35,8 @@ class AppDetailActivity : Activity() {
 
     /** What the screen shows, read in one go on the history thread. */
     private class Detail(
+        val identity: AppIdentity,
+        val icon: Drawable?,
         val app: AppSummary?,
         val destinations: List<DestinationSummary>,
         val window: Timeline.Window?,
@@ -43,83 +48,92 @@ class AppDetailActivity : Activity() {
         super.onCreate(savedInstanceState)
         key = intent.getStringExtra(EXTRA_KEY) ?: "uid:${intent.getIntExtra(EXTRA_UID, -1)}"
         flows = Pager(key, PAGE, MAX_FLOWS) { Cursor(it.record.firstSeen, it.id) }
+        val looks = AppLooks(this)
         Ui.page(this) { text(getString(R.string.loading)) }
         Ui.load(this, { reader ->
             val app = reader.apps().firstOrNull { it.appKey == key }
+            val identity = looks.identity(intent.getIntExtra(EXTRA_UID, -1), app?.app)
             val window = app?.let { Timeline.window(it.firstUs, it.lastUs) }
             val points = window?.let { reader.timeline(key, it.startUs, it.bucketUs, it.buckets.toUInt()) }.orEmpty()
-            Detail(app, reader.destinations(key, DESTINATIONS.toUInt()), window,
+            Detail(identity, looks.icon(identity), app, reader.destinations(key, DESTINATIONS.toUInt()), window,
                 window?.let { Timeline.bars(it, points) }.orEmpty(), reader.alerts(PageRequest(key, null, ALERTS.toUInt())))
-        }, show = ::render)
+        }) { detail -> render(detail, looks) }
     }
 
-    private fun render(detail: Detail) {
-        val uid = intent.getIntExtra(EXTRA_UID, -1)
-        val identity = UidNamer(AndroidPackageLookup(packageManager)).identify(uid)
+    private fun render(detail: Detail, looks: AppLooks) {
+        title = detail.identity.label
         Ui.page(this) {
-            identity.packages.firstOrNull()?.let { pkg ->
-                runCatching { packageManager.getApplicationIcon(pkg) }.getOrNull()?.let { icon ->
-                    addView(ImageView(context).apply { setImageDrawable(icon) })
+            card {
+                listRow(detail.identity.label, looks.subtitle(detail.identity), detail.icon,
+                    listOfNotNull(detail.app?.maxSeverity?.let { Widgets.severityChip(context, it) }) + looks.chips(detail.identity), lines = 3)
+                detail.app?.let { app ->
+                    figures(listOf(app.flows.toString() to getString(R.string.figure_flows), Ui.bytes(app.bytesOut.toLong()) to getString(R.string.figure_sent),
+                        Ui.bytes(app.bytesIn.toLong()) to getString(R.string.figure_received), app.alerts.toString() to getString(R.string.figure_alerts)))
+                    note(getString(R.string.app_seen, Ui.time(app.firstUs), Ui.time(app.lastUs)))
                 }
             }
-            heading(if (uid >= 0) identity.label else detail.app?.app ?: getString(R.string.unknown_app))
-            if (uid >= 0) {
-                text(getString(R.string.app_facts, uid, identity.packages.joinToString(", "),
-                    getString(if (identity.system) R.string.tag_system else R.string.tag_user)))
-            }
-            detail.app?.let { app ->
-                text(getString(R.string.app_totals, app.flows.toLong(), Ui.bytes(app.bytesOut.toLong()), Ui.bytes(app.bytesIn.toLong()),
-                    app.alerts.toLong(), Ui.time(app.firstUs), Ui.time(app.lastUs)))
-            }
-            heading(getString(R.string.destinations))
-            if (detail.destinations.isEmpty()) text(getString(R.string.nothing_recorded))
-            detail.destinations.forEach { destination ->
-                row(destination.destination, destinationFacts(destination), null)
-            }
-            heading(getString(R.string.timeline))
-            detail.window?.let { window ->
-                text(getString(R.string.timeline_range, Ui.time(window.startUs), Ui.time(window.startUs + window.buckets * window.bucketUs),
-                    window.bucketUs / 60_000_000L))
-                text(Timeline.sparkline(detail.bars) + "\n" + Timeline.alertMarks(detail.bars)).typeface = Typeface.MONOSPACE
-            } ?: text(getString(R.string.nothing_recorded))
-            heading(getString(R.string.screen_alerts))
-            if (detail.alerts.isEmpty()) text(getString(R.string.no_alerts))
-            detail.alerts.forEach { item ->
-                val alert = item.record
-                row("${Ui.time(alert.ts)} · ${alert.severity.name.lowercase()} · ${alert.kind.name.lowercase()}", alert.evidence) {
-                    Ui.open(this@AppDetailActivity, FlowDetailActivity::class.java) { putExtras(FlowDetailActivity.extrasFor(alert)) }
+            section(getString(R.string.timeline))
+            card {
+                val window = detail.window
+                if (window == null) {
+                    empty(getString(R.string.nothing_recorded))
+                } else {
+                    framed(BarsView(context, detail.bars), 72)
+                    note(getString(R.string.timeline_range, Ui.time(window.startUs), Ui.time(window.startUs + window.buckets * window.bucketUs),
+                        Timeline.widthLabel(window.bucketUs)))
                 }
             }
-            heading(getString(R.string.flows))
+            section(getString(R.string.destinations))
+            card {
+                if (detail.destinations.isEmpty()) empty(getString(R.string.nothing_recorded))
+                detail.destinations.forEach { destination ->
+                    listRow(destination.destination, destinationFacts(destination), null,
+                        listOfNotNull(destination.country?.let { Widgets.tagChip(context, it) }),
+                        trailing = Ui.bytes(destination.bytes.toLong()), lines = 3)
+                }
+            }
+            section(getString(R.string.screen_alerts))
+            card {
+                if (detail.alerts.isEmpty()) empty(getString(R.string.no_alerts_app))
+                detail.alerts.forEach { item ->
+                    val alert = item.record
+                    listRow(AlertText.kind(context, alert.kind), "${alert.host ?: alert.dstIp} — ${alert.evidence}", null,
+                        listOf(Widgets.severityChip(context, alert.severity)), trailing = Ui.time(alert.ts).substringAfter(' '), lines = 3) {
+                        Ui.open(this@AppDetailActivity, FlowDetailActivity::class.java) { putExtras(FlowDetailActivity.extrasFor(alert)) }
+                    }
+                }
+            }
+            section(getString(R.string.flows))
+            val box = card { }
             flowList = LinearLayout(context).apply { orientation = LinearLayout.VERTICAL }
-            addView(flowList)
-            more = button(getString(R.string.load_more)) { loadFlows() }
+            box.addView(flowList)
+            more = box.textButton(getString(R.string.load_more)) { loadFlows() }
         }
         loadFlows()
     }
 
     private fun destinationFacts(destination: DestinationSummary): String = listOfNotNull(
-        destination.country,
         destination.asOrg?.let { org -> destination.asn?.let { "AS$it $org" } ?: org },
         destination.networkOwner?.let { getString(R.string.network_owner, company(it)) },
         destination.domainOwner?.let { getString(R.string.domain_owner, company(it)) },
-        "${destination.flows} flows · ${Ui.bytes(destination.bytes.toLong())}",
-        getString(R.string.last_contact, Ui.time(destination.lastUs)),
+        getString(R.string.destination_flows, Ui.count(this, R.plurals.flows_count, destination.flows.toLong()), Ui.time(destination.lastUs)),
     ).joinToString(" · ")
 
     private fun loadFlows() {
         val request = flows.next() ?: return
-        val explain = { message: String -> flows.failed(); flowList.text(message); Unit }
+        val explain = { message: String -> flows.failed(); flowList.empty(message); Unit }
         Ui.load(this, { reader -> reader.flows(request) }, explain) { page ->
             flows.add(page)
+            if (flows.items.isEmpty()) flowList.empty(getString(R.string.nothing_recorded))
             page.forEach { item ->
                 val flow = item.record
-                flowList.row("${Ui.time(flow.firstSeen)} ${flow.proto} ${flow.host ?: flow.dstIp}:${flow.dstPort}",
-                    "${Ui.bytes(flow.bytesOut.toLong())} ↑ ${Ui.bytes(flow.bytesIn.toLong())} ↓ ${flow.severity?.name?.lowercase() ?: ""}") {
+                flowList.listRow("${flow.host ?: flow.dstIp}", "${flow.proto} ${flow.dstIp} port ${flow.dstPort} · ${Ui.time(flow.firstSeen)}", null,
+                    listOfNotNull(flow.severity?.let { Widgets.severityChip(this, it) }),
+                    trailing = "↑ ${Ui.bytes(flow.bytesOut.toLong())}\n↓ ${Ui.bytes(flow.bytesIn.toLong())}") {
                     Ui.open(this, FlowDetailActivity::class.java) { putExtras(FlowDetailActivity.extrasFor(item)) }
                 }
             }
-            more.isEnabled = flows.hasMore
+            more.visibility = if (flows.hasMore) android.view.View.VISIBLE else android.view.View.GONE
         }
     }
 

@@ -2,7 +2,6 @@ package org.phonehome.ui
 
 import org.phonehome.apps.AppIdentity
 import org.phonehome.store.AppSummary
-import org.phonehome.model.Severity
 
 /** One row of the apps screen: who the app is and what the history holds about it. */
 data class AppRow(val identity: AppIdentity, val history: AppSummary) {
@@ -28,7 +27,4 @@ object AppListModel {
                 .thenBy { it.identity.label },
         )
     }
-
-    /** A severity as the list shows it. */
-    fun badge(severity: Severity?): String = severity?.name?.lowercase() ?: ""
 }

@@ -1,20 +1,25 @@
 package org.phonehome.ui
 
 import android.app.Activity
+import android.graphics.drawable.Drawable
 import android.os.Bundle
 import android.widget.Toast
 import org.phonehome.R
-import org.phonehome.model.AlertRecord
+import org.phonehome.apps.AppIdentity
 import org.phonehome.model.AlertKind
+import org.phonehome.model.AlertRecord
 import org.phonehome.model.FlowRecord
 import org.phonehome.model.Proto
 import org.phonehome.model.Severity
 import org.phonehome.core.FlowDetail
 import org.phonehome.store.StoredFlow
 import org.phonehome.settings.Settings
-import org.phonehome.ui.Ui.button
-import org.phonehome.ui.Ui.heading
-import org.phonehome.ui.Ui.text
+import org.phonehome.ui.Widgets.card
+import org.phonehome.ui.Widgets.fields
+import org.phonehome.ui.Widgets.listRow
+import org.phonehome.ui.Widgets.note
+import org.phonehome.ui.Widgets.section
+import org.phonehome.ui.Widgets.text
 import org.phonehome.vpn.PhonehomeVpnService
 
 /** Every field of one flow from the history, its evidence and alerts, owners, and the blocking actions. */
@@ -24,52 +29,76 @@ class FlowDetailActivity : Activity() {
         val ref = FlowRef.from(intent.extras ?: Bundle())
         Ui.page(this) { text(getString(if (ref == null) R.string.flow_not_kept else R.string.loading)) }
         ref ?: return
+        val looks = AppLooks(this)
         Ui.load(this, { reader ->
-            when (ref) {
+            val detail = when (ref) {
                 is FlowRef.Stored -> reader.flow(ref.id)
                 is FlowRef.OfAlert -> reader.flowOfAlert(ref.alert)
-            }
-        }) { detail -> render(detail ?: FlowDetail(null, emptyList(), null, null)) }
+            } ?: FlowDetail(null, emptyList(), null, null)
+            val flow = detail.flow?.record
+            val identity = looks.identity((flow?.uid ?: detail.alerts.firstNotNullOfOrNull { it.uid })?.toInt(),
+                flow?.app ?: detail.alerts.firstNotNullOfOrNull { it.app })
+            Triple(detail, identity, looks.icon(identity))
+        }) { (detail, identity, icon) -> render(detail, identity, icon, looks) }
     }
 
-    private fun render(detail: FlowDetail) {
+    private fun render(detail: FlowDetail, identity: AppIdentity, icon: Drawable?, looks: AppLooks) {
         val flow = detail.flow?.record
         val evidence = detail.flow?.evidence.orEmpty()
         val alerts = detail.alerts
-        val settings = Settings(this)
+        val first = alerts.firstOrNull()
+        val dstIp = flow?.dstIp ?: first?.dstIp
+        val host = flow?.host ?: alerts.firstNotNullOfOrNull { it.host }
         Ui.page(this) {
-            val first = alerts.firstOrNull()
-            val dstIp = flow?.dstIp ?: first?.dstIp
-            heading(getString(R.string.flow_title, (flow?.proto ?: first?.proto)?.name ?: "?", dstIp ?: "?",
-                (flow?.dstPort ?: first?.dstPort)?.toInt() ?: 0))
-            if (flow == null) text(getString(R.string.flow_not_kept))
-            flow?.let { text(FlowFields.of(it).joinToString("\n") { (name, value) -> "$name: $value" }) }
-            detail.networkOwner?.let { text(getString(R.string.network_owner, AppDetailActivity.company(it))) }
-            detail.domainOwner?.let { text(getString(R.string.domain_owner, AppDetailActivity.company(it))) }
-            val dnsNames = flow?.dnsNames.orEmpty()
-            if (dnsNames.isNotEmpty()) text(getString(R.string.dns_names, dnsNames.joinToString(", ")))
-            if (evidence.isNotEmpty()) {
-                heading(getString(R.string.evidence))
-                text(evidence.joinToString("\n"))
+            card {
+                listRow(host ?: dstIp ?: "?", getString(R.string.flow_title, (flow?.proto ?: first?.proto)?.name ?: "?", dstIp ?: "?",
+                    (flow?.dstPort ?: first?.dstPort)?.toInt() ?: 0), null,
+                    listOfNotNull((flow?.severity ?: alerts.maxOfOrNull { it.severity })?.let { Widgets.severityChip(context, it) }), lines = 2)
+                listRow(identity.label, looks.subtitle(identity), icon, looks.chips(identity))
+                if (flow == null) note(getString(R.string.flow_not_kept))
             }
             alerts.forEach { alert ->
-                heading("${alert.severity.name.lowercase()} · ${alert.kind.name.lowercase()}")
-                text(listOfNotNull(Ui.time(alert.ts), alert.evidence, alert.identifier?.let { "identifier: $it" },
-                    alert.encoding?.let { "encoding: $it" }, alert.owner?.let { "owner: $it" }).joinToString("\n"))
+                section(AlertText.kind(context, alert.kind))
+                card {
+                    listRow(alert.evidence, Ui.time(alert.ts), null, listOf(Widgets.severityChip(context, alert.severity)), lines = 6)
+                    fields(listOfNotNull(alert.identifier?.let { getString(R.string.field_identifier) to it },
+                        alert.encoding?.let { getString(R.string.field_encoding) to it }, alert.owner?.let { getString(R.string.field_owner) to it }))
+                }
             }
-            heading(getString(R.string.blocking))
-            val host = flow?.host ?: alerts.firstNotNullOfOrNull { it.host }
-            val country = flow?.country ?: alerts.firstNotNullOfOrNull { it.country }
-            val uid = flow?.uid ?: alerts.firstNotNullOfOrNull { it.uid }
-            val rules = listOfNotNull(dstIp?.let { "ip:$it" }, host?.let { "domain:$it" }, country?.let { "country:$it" }, uid?.let { "uid:$it" })
-            rules.forEach { rule ->
-                button(getString(R.string.block_rule, rule)) {
-                    settings.block(rule)
-                    PhonehomeVpnService.applyBlockRules(this@FlowDetailActivity)
-                    Toast.makeText(this@FlowDetailActivity, getString(R.string.blocked_rule, rule), Toast.LENGTH_SHORT).show()
+            if (evidence.isNotEmpty()) {
+                section(getString(R.string.evidence))
+                card { evidence.forEach { note(it) } }
+            }
+            section(getString(R.string.flow_details))
+            card {
+                flow?.let { fields(FlowFields.of(it)) }
+                fields(listOfNotNull(
+                    detail.networkOwner?.let { getString(R.string.field_network_owner) to AppDetailActivity.company(it) },
+                    detail.domainOwner?.let { getString(R.string.field_domain_owner) to AppDetailActivity.company(it) },
+                    flow?.dnsNames?.takeIf { it.isNotEmpty() }?.let { getString(R.string.field_dns_names) to it.joinToString(", ") },
+                ))
+            }
+            section(getString(R.string.blocking))
+            card {
+                note(getString(R.string.blocking_help))
+                val country = flow?.country ?: alerts.firstNotNullOfOrNull { it.country }
+                val uid = flow?.uid ?: alerts.firstNotNullOfOrNull { it.uid }
+                listOfNotNull(
+                    uid?.let { "uid:$it" to getString(R.string.block_app, identity.label) },
+                    host?.let { "domain:$it" to getString(R.string.block_domain, it) },
+                    country?.let { "country:$it" to getString(R.string.block_country, it) },
+                    dstIp?.let { "ip:$it" to getString(R.string.block_server, it) },
+                ).forEach { (rule, label) ->
+                    listRow(label, null, Widgets.symbol(context, R.drawable.ic_block)) { block(rule, label) }
                 }
             }
         }
+    }
+
+    private fun block(rule: String, label: String) {
+        Settings(this).block(rule)
+        PhonehomeVpnService.applyBlockRules(this)
+        Toast.makeText(this, getString(R.string.blocked_rule, label), Toast.LENGTH_SHORT).show()
     }
 
     companion object {
@@ -114,7 +143,7 @@ sealed class FlowRef {
     }
 }
 
-/** Every field of a flow as `name: value`, in the export's column order, empty ones left out. */
+/** Every field of a flow as (name, value), named and ordered as the CSV export's columns, empty ones left out. */
 object FlowFields {
     fun of(f: FlowRecord): List<Pair<String, String>> = listOf(
         "first_seen" to Ui.time(f.firstSeen), "last_seen" to Ui.time(f.lastSeen), "proto" to f.proto.name,
@@ -128,5 +157,5 @@ object FlowFields {
         "tcp_state" to f.tcpState?.name?.lowercase(), "tls_version" to f.tlsVersion, "alpn" to f.alpn.joinToString(";"),
         "ja4" to f.ja4, "ech" to f.ech?.toString(),
         "http_method" to f.httpMethod, "http_path" to f.httpPath, "user_agent" to f.userAgent,
-    ).mapNotNull { (name, value) -> value?.takeIf { it.isNotEmpty() }?.let { name to it } }
+    ).mapNotNull { (name, value) -> value?.takeIf { it.isNotEmpty() }?.let { name.replace('_', ' ') to it } }
 }

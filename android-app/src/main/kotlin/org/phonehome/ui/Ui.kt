@@ -1,71 +1,62 @@
 package org.phonehome.ui
 
 import android.app.Activity
+import android.content.ActivityNotFoundException
 import android.content.Intent
 import android.view.View
-import android.widget.Button
+import android.view.ViewGroup
 import android.widget.LinearLayout
 import android.widget.ScrollView
-import android.widget.TextView
+import android.widget.Toast
 import org.phonehome.R
-import org.phonehome.core.Monitor
+import org.phonehome.compat.Platform
 import org.phonehome.core.HistoryException
 import org.phonehome.core.HistoryReaderInterface
 import org.phonehome.history.HistoryQueries
 import org.phonehome.history.Timeline
-import org.phonehome.vpn.PhonehomeVpnService
+import org.phonehome.ui.Widgets.text
 
-/** Small builders for the platform views the screens are made of (no AndroidX, no layouts to inflate). */
+/** The frame of every screen (no AndroidX, no layouts to inflate), loading, and formatting. */
 object Ui {
+    /**
+     * Makes [build]'s column the whole screen: scrollable, padded clear of the system bars (Android 15 draws
+     * apps edge to edge), with Up in the action bar on every screen but the dashboard.
+     */
     fun page(activity: Activity, build: LinearLayout.() -> Unit): LinearLayout {
         val column = LinearLayout(activity).apply {
             orientation = LinearLayout.VERTICAL
-            val pad = dp(activity, 16)
+            // The column takes the first focus: no field opens the keyboard, no button scrolls the page, at start.
+            isFocusableInTouchMode = true
+            descendantFocusability = ViewGroup.FOCUS_BEFORE_DESCENDANTS
+            val pad = dp(activity, 12)
             setPadding(pad, pad, pad, pad)
             build()
         }
-        activity.setContentView(ScrollView(activity).apply { addView(column) })
+        val scroll = ScrollView(activity).apply {
+            isFillViewport = true
+            clipToPadding = false
+            addView(column, ViewGroup.LayoutParams(ViewGroup.LayoutParams.MATCH_PARENT, ViewGroup.LayoutParams.WRAP_CONTENT))
+        }
+        activity.setContentView(scroll)
+        clearOfSystemBars(scroll)
+        if (activity !is MainActivity) activity.actionBar?.setDisplayHomeAsUpEnabled(true)
         return column
     }
 
-    fun LinearLayout.heading(text: CharSequence): TextView = text(text, R.style.TextAppearance_Phonehome_Heading)
-
-    fun LinearLayout.text(text: CharSequence, style: Int = R.style.TextAppearance_Phonehome_Body): TextView =
-        TextView(context).also {
-            it.setTextAppearance(style)
-            it.text = text
-            it.setTextIsSelectable(true)
-            addView(it)
+    /**
+     * Pads [view] by the insets of what Android draws over it: the system bars and, edge to edge (targetSdk 35+
+     * on Android 15+), the action bar, whose height the framework adds to the top inset it hands the content.
+     */
+    fun clearOfSystemBars(view: View) {
+        view.setOnApplyWindowInsetsListener { target, insets ->
+            val bars = Platform.systemBars(insets)
+            target.setPadding(bars.left, bars.top, bars.right, bars.bottom)
+            insets
         }
-
-    fun LinearLayout.button(label: CharSequence, onClick: () -> Unit): Button =
-        Button(context).also {
-            it.text = label
-            it.setOnClickListener { onClick() }
-            addView(it)
-        }
-
-    /** A tappable row of two lines. */
-    fun LinearLayout.row(title: CharSequence, detail: CharSequence, onClick: (() -> Unit)?): View {
-        val row = LinearLayout(context).apply {
-            orientation = LinearLayout.VERTICAL
-            val pad = dp(context as Activity, 8)
-            setPadding(0, pad, 0, pad)
-            addView(TextView(context).apply { setTextAppearance(R.style.TextAppearance_Phonehome_Title); text = title })
-            addView(TextView(context).apply { setTextAppearance(R.style.TextAppearance_Phonehome_Body); text = detail })
-            if (onClick != null) {
-                isClickable = true
-                setOnClickListener { onClick() }
-            }
-        }
-        addView(row)
-        return row
+        view.requestApplyInsets()
     }
 
     fun dp(activity: Activity, value: Int) = (value * activity.resources.displayMetrics.density).toInt()
-
-    /** The engine of the current or last run, or null before the first start. */
-    fun engine(): Monitor? = PhonehomeVpnService.running
 
     /**
      * Reads the history off the UI thread and hands the answer to [show] on it, unless the screen is gone by
@@ -99,6 +90,19 @@ object Ui {
         else -> "$n B"
     }
 
+    /** "1 flow", "2 flows": a count with its plural. */
+    fun count(activity: Activity, plural: Int, n: Long): String =
+        activity.resources.getQuantityString(plural, n.coerceAtMost(Int.MAX_VALUE.toLong()).toInt(), n)
+
     fun open(activity: Activity, target: Class<out Activity>, extras: Intent.() -> Unit = {}) =
         activity.startActivity(Intent(activity, target).apply(extras))
+
+    /** Starts [intent]; a system screen missing on this device (some vendors remove them) is said, not a crash. */
+    fun launch(activity: Activity, intent: Intent, requestCode: Int? = null): Boolean = try {
+        if (requestCode == null) activity.startActivity(intent) else activity.startActivityForResult(intent, requestCode)
+        true
+    } catch (_: ActivityNotFoundException) {
+        Toast.makeText(activity, R.string.no_activity, Toast.LENGTH_LONG).show()
+        false
+    }
 }

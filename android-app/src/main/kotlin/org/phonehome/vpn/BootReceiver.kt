@@ -6,10 +6,18 @@ import android.content.Intent
 import android.net.VpnService
 import org.phonehome.settings.Settings
 
-/** Starts the VPN after boot when the user asked for it and consent is still granted. */
+/**
+ * Starts the VPN after boot when the user asked for it, and after an update of the app when it was running
+ * (the update killed it), as long as consent is still granted.
+ */
 class BootReceiver : BroadcastReceiver() {
     override fun onReceive(context: Context, intent: Intent) {
-        if (intent.action != Intent.ACTION_BOOT_COMPLETED) return
-        if (Settings(context).startAtBoot() && VpnService.prepare(context) == null) PhonehomeVpnService.start(context)
+        val settings = Settings(context)
+        val wanted = when (intent.action) {
+            Intent.ACTION_BOOT_COMPLETED -> settings.startAtBoot()
+            Intent.ACTION_MY_PACKAGE_REPLACED -> settings.wantRunning()
+            else -> false
+        }
+        if (wanted && VpnService.prepare(context) == null) PhonehomeVpnService.start(context)
     }
 }

@@ -1,28 +1,20 @@
 package org.phonehome.vpn
 
-import android.app.Notification
 import android.app.PendingIntent
 import android.content.Context
 import android.content.Intent
-import android.content.pm.ServiceInfo
 import android.net.ConnectivityManager
 import android.net.LinkProperties
 import android.net.Network
-import android.net.NetworkCapabilities
-import android.net.NetworkRequest
 import android.net.VpnService
-import android.os.Build
-import android.os.Handler
-import android.os.Looper
 import android.util.Log
 import org.phonehome.R
 import org.phonehome.alerts.AlertNotifier
 import org.phonehome.apps.AndroidPackageLookup
 import org.phonehome.apps.ConnectionOwners
 import org.phonehome.apps.UidNamer
-import org.phonehome.core.Monitor
+import org.phonehome.compat.Platform
 import org.phonehome.core.MonitorConfig
-import org.phonehome.core.MonitorException
 import org.phonehome.core.OwnerSource
 import org.phonehome.core.initLogging
 import org.phonehome.history.HistoryQueries
@@ -31,39 +23,53 @@ import org.phonehome.settings.BlockList
 import org.phonehome.settings.Settings
 import org.phonehome.ui.MainActivity
 import java.util.concurrent.Executors
+import java.util.concurrent.Future
+import java.util.concurrent.ScheduledFuture
+import java.util.concurrent.TimeUnit
 
 /**
- * The VPN: establishes the tun, runs the engine on it, keeps a foreground notification with live
- * counters, follows the default network, and stops cleanly (also when the system revokes the VPN).
+ * The VPN: establishes the tun, runs the engine on it, keeps a foreground notification with live counters
+ * and a Stop action, follows the default network (its resolvers become the engine's upstream DNS), and stops
+ * cleanly, also when the system revokes the VPN. Every engine call runs on one lifecycle thread, never on the
+ * main thread; the screens read [VpnStatus].
  */
 class PhonehomeVpnService : VpnService() {
-    private val main = Handler(Looper.getMainLooper())
     private lateinit var connectivity: ConnectivityManager
     private lateinit var notifier: AlertNotifier
+    private lateinit var settings: Settings
+
+    // Touched on the lifecycle thread only.
+    private var engine: RunningMonitor? = null
     private var networkCallback: ConnectivityManager.NetworkCallback? = null
+    private var refresh: ScheduledFuture<*>? = null
 
     override fun onCreate() {
         super.onCreate()
         connectivity = getSystemService(ConnectivityManager::class.java)
-        notifier = AlertNotifier(this, Settings(this))
+        settings = Settings(this)
+        notifier = AlertNotifier(this, settings)
         notifier.createChannels()
     }
 
     override fun onStartCommand(intent: Intent?, flags: Int, startId: Int): Int {
-        // Starting and stopping the engine reads lists and opens the history: never on the main thread. One
-        // thread runs them in order.
         when (intent?.action) {
             ACTION_STOP -> {
-                lifecycle.execute(::shutDown)
+                settings.setWantRunning(false)
+                work(::shutDown)
                 return START_NOT_STICKY
             }
-            ACTION_RESTART -> lifecycle.execute {
-                if (running?.isRunning() == true) restart() else stopSelf() // stopped in between: nothing to restart
-            }
+            ACTION_RESTART -> work { if (engine != null) restart() } // stopped in between: nothing to restart
+            ACTION_APPLY_RULES -> work { engine?.setBlockRules(BlockList.parse(settings.blocked())) }
             else -> {
-                // A null intent or SERVICE_INTERFACE: started by the system for always-on VPN.
-                startForegroundCompat(notifier.statusNotification(null))
-                lifecycle.execute { if (running?.isRunning() != true) establish()?.let(::launch) ?: shutDown() }
+                // Started by the app, or by the system: always-on VPN (SERVICE_INTERFACE) or a sticky restart (null).
+                if (!Platform.startForeground(this, AlertNotifier.STATUS_ID, notifier.statusNotification(null))) {
+                    // Android 12+ refuses a foreground start from the background (a sticky restart): give up cleanly.
+                    VpnStatus.update { it.copy(phase = VpnStatus.Phase.STOPPED, problem = getString(R.string.problem_background_start)) }
+                    stopSelf()
+                    return START_NOT_STICKY
+                }
+                VpnStatus.update { if (it.running) it else it.copy(phase = VpnStatus.Phase.STARTING, problem = null) }
+                work { if (engine == null) establish()?.let(::launch) ?: shutDown(getString(R.string.problem_no_tunnel)) }
             }
         }
         return START_STICKY
@@ -71,41 +77,56 @@ class PhonehomeVpnService : VpnService() {
 
     /** The new tunnel takes over the routes before the old engine stops, so no app's traffic slips past. */
     private fun restart() {
-        val fd = establish() ?: return shutDown()
+        val fd = establish() ?: return shutDown(getString(R.string.problem_no_tunnel))
         stopEngine()
         launch(fd)
     }
 
     /** A new tun (replacing the current one, if any) as the settings ask; null when the system refuses it. */
     private fun establish(): Int? {
-        val plan = VpnPlan(excludedPackages = Settings(this).excludedPackages())
+        val plan = VpnPlan(excludedPackages = settings.excludedPackages())
         return try {
-            VpnConfigurator(plan).establish(PlatformTunBuilder(Builder().setConfigureIntent(openApp())), packageName, Build.VERSION.SDK_INT)
-        } catch (e: Exception) {
+            val builder = PlatformTunBuilder(Builder().setConfigureIntent(openApp()), tuns)
+            VpnConfigurator(plan).establish(builder, packageName, Platform.sdk)
+        } catch (e: Exception) { // IllegalStateException without consent, IllegalArgumentException for a bad address
             Log.e(TAG, "cannot establish the VPN", e)
             null
         }
     }
 
-    /** Starts the engine on [fd] with the current settings and lists. */
+    /** Starts the engine on [fd] with the current settings and lists; publishes the outcome. */
     private fun launch(fd: Int) {
-        val settings = Settings(this)
         initLogging("info")
-        val plan = VpnPlan(excludedPackages = settings.excludedPackages())
-        val namer = UidNamer(AndroidPackageLookup(packageManager))
-        val owners = if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.Q) ConnectionOwners(connectivity) else null
-        val bridge = EngineBridge(
+        val owners = if (Platform.hasConnectionOwners) ConnectionOwners(connectivity) else null
+        val bridge = MonitorBridge(
             protectSocket = ::protect,
             ownerOf = { connection -> owners?.ownerOf(connection) },
-            namer = namer,
+            namer = UidNamer(AndroidPackageLookup(packageManager)),
             onAlertRaised = notifier::onAlert,
         )
+        val started = try {
+            engines.start(engineConfig(owners != null), fd, bridge)
+        } catch (e: Exception) { // MonitorException: a setting or list the engine refuses
+            Log.e(TAG, "the engine did not start", e)
+            return shutDown(getString(R.string.problem_engine, e.message ?: e.javaClass.simpleName))
+        }
+        engine = started
+        settings.setWantRunning(true)
+        VpnStatus.update { it.copy(phase = VpnStatus.Phase.RUNNING, problem = null, counters = null) }
+        followNetworks()
+        refresh = lifecycle.scheduleWithFixedDelay({ publishCounters() }, 0, REFRESH_MILLIS, TimeUnit.MILLISECONDS)
+    }
+
+    private fun engineConfig(platformOwners: Boolean): MonitorConfig {
+        val plan = VpnPlan()
         val blocks = BlockList.parse(settings.blocked())
-        val config = MonitorConfig(
+        val upstream = UpstreamDns.first(connectivity.activeNetwork?.let { connectivity.getLinkProperties(it)?.dnsServers }.orEmpty())
+        VpnStatus.update { it.copy(upstreamDns = upstream) }
+        return MonitorConfig(
             mtu = plan.mtu.toUInt(),
             virtualDns = plan.virtualDns,
-            upstreamDns = upstreamDns(),
-            ownerSource = if (owners != null) OwnerSource.PLATFORM else OwnerSource.PROC_NET,
+            upstreamDns = upstream,
+            ownerSource = if (platformOwners) OwnerSource.PLATFORM else OwnerSource.PROC_NET,
             identifiersToml = settings.identifiersToml(),
             watchedCountries = settings.watchedCountries(),
             alertNewDestinations = settings.firstContactAlerts(),
@@ -119,135 +140,134 @@ class PhonehomeVpnService : VpnService() {
             blockNetworks = blocks.networks,
             alertLists = ListUpdateJob.catalog(this).engineLists(),
         )
-        running?.destroy() // the previous run's records are replaced by this run's
-        running = try {
-            Monitor.start(config, fd, bridge, bridge, bridge)
-        } catch (e: MonitorException) {
-            Log.e(TAG, "the engine did not start", e)
-            null
-        }
-        if (running?.isRunning() != true) shutDown() else {
-            followNetworks()
-            main.post(refresher)
-        }
     }
 
-    /** The resolver of the network underneath: the engine forwards the virtual DNS address to it. */
-    private fun upstreamDns(): String {
-        val network = connectivity.activeNetwork
-        val servers = network?.let { connectivity.getLinkProperties(it)?.dnsServers }.orEmpty()
-        return servers.firstOrNull()?.hostAddress ?: FALLBACK_DNS
+    private fun publishCounters() {
+        val counters = engine?.counters() ?: return
+        VpnStatus.update { it.copy(counters = counters) }
+        notifier.updateStatus(notifier.statusNotification(counters))
     }
 
-    /** Tells the system which network carries the tunnel, so metering and the status bar stay right. */
+    /**
+     * Follows the default network (registerDefaultNetworkCallback needs no permission beyond
+     * ACCESS_NETWORK_STATE; requestNetwork would need CHANGE_NETWORK_STATE): the tunnel's underlying network for
+     * metering and the status bar, its resolvers for the engine, and whether strict Private DNS is on.
+     */
     private fun followNetworks() {
         val callback = object : ConnectivityManager.NetworkCallback() {
-            override fun onAvailable(network: Network) { setUnderlyingNetworks(arrayOf(network)) }
-            override fun onLinkPropertiesChanged(network: Network, properties: LinkProperties) {
+            override fun onAvailable(network: Network) {
                 setUnderlyingNetworks(arrayOf(network))
             }
-            override fun onLost(network: Network) { setUnderlyingNetworks(null) }
+
+            override fun onLinkPropertiesChanged(network: Network, properties: LinkProperties) {
+                setUnderlyingNetworks(arrayOf(network))
+                val servers = UpstreamDns.candidates(properties.dnsServers)
+                val privateDns = Platform.privateDns(properties)
+                work {
+                    val chosen = if (servers.isEmpty()) null else engine?.setUpstreamDns(servers)
+                    VpnStatus.update { state ->
+                        state.copy(upstreamDns = chosen ?: state.upstreamDns, strictPrivateDns = privateDns.strictServer)
+                    }
+                }
+            }
+
+            override fun onLost(network: Network) {
+                setUnderlyingNetworks(null)
+            }
         }
-        val request = NetworkRequest.Builder()
-            .addCapability(NetworkCapabilities.NET_CAPABILITY_INTERNET)
-            .addCapability(NetworkCapabilities.NET_CAPABILITY_NOT_VPN)
-            .build()
-        connectivity.requestNetwork(request, callback)
+        connectivity.registerDefaultNetworkCallback(callback)
         networkCallback = callback
     }
 
-    private val refresher = object : Runnable {
-        override fun run() {
-            val engine = running?.takeIf { it.isRunning() } ?: return
-            notifier.updateStatus(notifier.statusNotification(engine.stats()))
-            main.postDelayed(this, REFRESH_MILLIS)
-        }
-    }
-
-    private fun shutDown() {
+    private fun shutDown(problem: String? = null) {
         stopEngine()
+        VpnStatus.update { it.copy(phase = VpnStatus.Phase.STOPPED, problem = problem) }
         stopForeground(STOP_FOREGROUND_REMOVE)
         stopSelf()
     }
 
     /** Stops the engine (its tun fd closes with it) and what follows it; the service itself stays. */
     private fun stopEngine() {
-        main.removeCallbacks(refresher)
+        refresh?.cancel(false)
+        refresh = null
         networkCallback?.let { runCatching { connectivity.unregisterNetworkCallback(it) } }
         networkCallback = null
-        running?.takeIf { it.isRunning() }?.let { engine ->
-            try {
-                engine.stop()
-            } catch (e: MonitorException) {
-                Log.w(TAG, "stop", e)
-            }
+        val stopping = engine ?: return
+        engine = null
+        try {
+            stopping.stop()
+        } finally {
+            stopping.close()
         }
     }
 
     override fun onRevoke() {
-        lifecycle.execute(::shutDown)
+        // Another VPN took over, or the user revoked consent: stop and stay stopped.
+        settings.setWantRunning(false)
+        work { shutDown(getString(R.string.problem_revoked)) }
         super.onRevoke()
     }
 
     override fun onDestroy() {
-        lifecycle.execute(::stopEngine)
-        super.onDestroy()
-    }
-
-    private fun startForegroundCompat(notification: Notification) {
-        if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.UPSIDE_DOWN_CAKE) {
-            startForeground(AlertNotifier.STATUS_ID, notification, ServiceInfo.FOREGROUND_SERVICE_TYPE_SPECIAL_USE)
-        } else {
-            startForeground(AlertNotifier.STATUS_ID, notification)
+        work {
+            stopEngine()
+            VpnStatus.update { it.copy(phase = VpnStatus.Phase.STOPPED) }
         }
+        super.onDestroy()
     }
 
     private fun openApp(): PendingIntent = PendingIntent.getActivity(
         this, 0, Intent(this, MainActivity::class.java), PendingIntent.FLAG_IMMUTABLE,
     )
 
+    /**
+     * Runs [task] on the lifecycle thread; a failure is logged and shown, never thrown at the system (the
+     * scheduled executor would swallow it silently, errors included).
+     */
+    private fun work(task: () -> Unit) {
+        lifecycle.execute {
+            try {
+                task()
+            } catch (e: Throwable) {
+                Log.e(TAG, "VPN lifecycle", e)
+                VpnStatus.update { it.copy(problem = getString(R.string.problem_engine, e.message ?: e.javaClass.simpleName)) }
+            }
+        }
+    }
+
     companion object {
         private const val TAG = "phonehome"
         const val ACTION_STOP = "org.phonehome.STOP"
         private const val ACTION_RESTART = "org.phonehome.RESTART"
+        private const val ACTION_APPLY_RULES = "org.phonehome.APPLY_RULES"
         private const val REFRESH_MILLIS = 2_000L
-        /** Used only when the network reports no resolver. */
-        private const val FALLBACK_DNS = "9.9.9.9"
 
-        /** Starts, restarts and stops the engine, one after the other, off the main thread. */
-        private val lifecycle = Executors.newSingleThreadExecutor { task -> Thread(task, "ph-engine").apply { isDaemon = true } }
+        /** Starts, restarts and stops the engine and makes every other engine call, in order, off the main thread. */
+        private val lifecycle = Executors.newSingleThreadScheduledExecutor { task -> Thread(task, "ph-engine").apply { isDaemon = true } }
 
-        /** The engine of the current or last run, for the screens; it keeps its records once stopped. */
+        /** How the tun is opened and the engine started: the platform's and the Rust engine (tests put their own). */
         @Volatile
-        var running: Monitor? = null
-            private set
+        var tuns = TunOpener { builder -> builder.establish()?.detachFd() }
+
+        @Volatile
+        var engines: MonitorLauncher = CoreMonitor
+
+        /** Completes once every lifecycle task submitted before it has run. */
+        fun settled(): Future<*> = lifecycle.submit { }
 
         /** Starts the VPN; the caller has the user's consent (`VpnService.prepare` returned null). */
-        fun start(context: Context) {
-            val intent = Intent(context, PhonehomeVpnService::class.java)
-            if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.O) context.startForegroundService(intent) else context.startService(intent)
-        }
+        fun start(context: Context) = Platform.startForegroundService(context, Intent(context, PhonehomeVpnService::class.java))
 
         /** Restarts a running VPN so that the engine loads changed settings or lists; does nothing when stopped. */
-        fun restart(context: Context) {
-            if (running?.isRunning() == true) {
-                context.startService(Intent(context, PhonehomeVpnService::class.java).setAction(ACTION_RESTART))
-            }
-        }
+        fun restart(context: Context) = tell(context, ACTION_RESTART)
 
         /** Hands the saved block rules to the running engine: new connections follow them at once, open ones go on. */
-        fun applyBlockRules(context: Context) {
-            val engine = running?.takeIf { it.isRunning() } ?: return
-            val blocks = BlockList.parse(Settings(context).blocked())
-            try {
-                engine.setBlockRules(blocks.apps, blocks.domains, blocks.countries, blocks.networks)
-            } catch (e: MonitorException) {
-                Log.w(TAG, "block rules", e)
-            }
-        }
+        fun applyBlockRules(context: Context) = tell(context, ACTION_APPLY_RULES)
 
-        fun stop(context: Context) {
-            context.startService(Intent(context, PhonehomeVpnService::class.java).setAction(ACTION_STOP))
+        fun stop(context: Context) = tell(context, ACTION_STOP)
+
+        private fun tell(context: Context, action: String) {
+            if (VpnStatus.current.running) context.startService(Intent(context, PhonehomeVpnService::class.java).setAction(action))
         }
     }
 }

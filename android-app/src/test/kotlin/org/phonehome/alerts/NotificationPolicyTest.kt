@@ -82,4 +82,19 @@ class NotificationPolicyTest {
         }
         assertTrue(text, text.startsWith("zzhc.vnet.cn — imei=35…"))
     }
+
+    @Test
+    fun `each app cycles through its own ids, so no app has more than its limit active and ids stay bounded`() {
+        val policy = NotificationPolicy({ prefs }, perAppLimit = 3, globalLimit = 1000, windowMillis = 1, appSlots = 2)
+        val first = (0L until 7L).map { policy.decide(alert(1u), it * 10)!! }
+        assertEquals(3, first.map { it.id }.toSet().size)
+        assertEquals(first.take(3).map { it.id }, first.drop(3).take(3).map { it.id })
+        assertEquals(1, first.map { it.summaryId }.toSet().size)
+        val second = policy.decide(alert(2u), 100)!!
+        assertTrue(second.id !in first.map { it.id } && second.summaryId != first[0].summaryId)
+        // A third app takes the slot of the app notified longest ago (app 1), ids and summary included.
+        val third = policy.decide(alert(3u), 110)!!
+        assertEquals(first[0].summaryId, third.summaryId)
+        assertEquals(first[0].id, third.id)
+    }
 }

@@ -39,7 +39,7 @@ class HistoryQueriesTest {
     fun `queries run in the background, answers arrive on the delivery thread, the reader is opened once`() {
         var opened = 0
         val reader = FakeReader { TimeSpan(1, 2) }
-        val queries = HistoryQueries({ opened++; reader.proxy }, background, ui)
+        val queries = HistoryQueries("history.sqlite", { opened++; reader.proxy }, background, ui)
         repeat(2) { queries.load({ it.timeSpan() }) { result -> results += result } }
         assertEquals("nothing runs on the caller's thread", listOf(0, 0), listOf(opened, results.size))
         background.drain()
@@ -52,7 +52,7 @@ class HistoryQueriesTest {
     @Test
     fun `a missing history is reported, and opened once it exists`() {
         var exists = false
-        val queries = HistoryQueries({
+        val queries = HistoryQueries("history.sqlite", {
             if (!exists) throw HistoryException.Missing("/data/history.sqlite")
             FakeReader { null }.proxy
         }, background, ui)
@@ -69,7 +69,7 @@ class HistoryQueriesTest {
     fun `a failed query closes the reader and the next one reopens`() {
         val readers = mutableListOf<FakeReader>()
         var fail = true
-        val queries = HistoryQueries({
+        val queries = HistoryQueries("history.sqlite", {
             // Unchecked: a proxy would wrap a checked exception; the generated reader throws its own directly.
             FakeReader { if (fail) throw IllegalStateException("disk I/O error") else TimeSpan(3, 4) }.also { readers += it }.proxy
         }, background, ui)

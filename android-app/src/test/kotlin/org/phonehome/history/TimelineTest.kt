@@ -40,10 +40,14 @@ class TimelineTest {
         val bars = Timeline.bars(window, points)
         assertEquals(listOf(0L, 2L, 0L, 1L), bars.map { it.flows })
         assertEquals(listOf(t0, t0 + minute, t0 + 2 * minute, t0 + 3 * minute), bars.map { it.startUs })
-        assertEquals("·█·▄", Timeline.sparkline(bars))
-        assertEquals("   !", Timeline.alertMarks(bars))
-        assertEquals("", Timeline.sparkline(emptyList()))
-        assertEquals("▁", Timeline.sparkline(Timeline.bars(Timeline.Window(t0, minute, 1), listOf(TimelineBucket("uid:1", 0u, 1u, 0u, 0u)))))
+        assertEquals(listOf(0L, 300L, 0L, 100L), bars.map { it.bytes })
+        assertEquals(listOf(0L, 0L, 0L, 1L), bars.map { it.alerts })
+    }
+
+    @Test
+    fun `bucket widths read as words`() {
+        assertEquals(listOf("1 min", "5 min", "15 min", "1 h", "3 h", "6 h", "12 h", "1 day", "1 week"),
+            Timeline.WIDTHS_US.map(Timeline::widthLabel))
     }
 
     @Test

@@ -23,7 +23,7 @@ import org.phonehome.model.Severity
 import org.phonehome.model.AlertKind
 import org.phonehome.model.L7
 import org.phonehome.model.Proto
-import org.phonehome.vpn.EngineBridge
+import org.phonehome.vpn.MonitorBridge
 import org.phonehome.vpn.VpnConfigurator
 import org.phonehome.vpn.VpnPlan
 import java.io.File
@@ -41,7 +41,7 @@ import kotlin.concurrent.thread
  * a callback (SO_MARK here, VpnService.protect on the phone) into an "internet" namespace where a DNS and
  * an HTTP server listen. Needs root; skipped without it, failing instead under CI=true.
  */
-class LiveEngineTest {
+class LiveMonitorTest {
     private val id = ProcessHandle.current().pid()
     private val phone = "phjvm-p-$id"
     private val internet = "phjvm-i-$id"
@@ -89,7 +89,7 @@ class LiveEngineTest {
             override fun packagesForUid(uid: Int) = if (uid == APP_UID) listOf(APP_PACKAGE) else emptyList()
             override fun facts(packageName: String) = PackageFacts(packageName, "AutoRegistration", system = true)
         })
-        val bridge = EngineBridge(
+        val bridge = MonitorBridge(
             protectSocket = { fd -> LibC.C.setsockopt(fd, LibC.SOL_SOCKET, LibC.SO_MARK, intArrayOf(MARK), 4) == 0 },
             ownerOf = { connection -> asked += connection; APP_UID },
             namer = namer,

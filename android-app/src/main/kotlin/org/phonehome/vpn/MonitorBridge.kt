@@ -9,7 +9,7 @@ import org.phonehome.core.Protector
 import org.phonehome.model.AlertRecord
 
 /** The monitor's view of the platform: protection, owners and names, alerts; each a plain function. */
-class EngineBridge(
+class MonitorBridge(
     private val protectSocket: (Int) -> Boolean,
     private val ownerOf: (Connection) -> Int?,
     private val namer: UidNamer,

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use phonehome_model::{AlertRecord, FlowRecord};
 use rusqlite::{params, Connection};
@@ -410,11 +410,18 @@ impl Writer {
     }
 
     /// Age is measured back from the newest record, so analysing an old capture does not erase it at once.
+    /// Records dated past tomorrow (a capture from a device with a wrong clock, a corrupt timestamp) do not
+    /// count as the newest: one of them would otherwise erase everything else.
     fn remove_older_than_newest_by(&mut self, age_us: i64) -> Result<(), StoreError> {
+        let plausible_until = i64::try_from(
+            (SystemTime::now() + FUTURE_TOLERANCE).duration_since(UNIX_EPOCH).unwrap_or_default().as_micros(),
+        )
+        .unwrap_or(i64::MAX);
         let newest: Option<i64> = self.connection.query_row(
-            "SELECT max(ts) FROM (SELECT max(ts_us) AS ts FROM flows UNION ALL SELECT max(ts_us) FROM alerts
-             UNION ALL SELECT max(ts_us) FROM packets)",
-            [],
+            "SELECT max(ts) FROM (SELECT max(ts_us) AS ts FROM flows WHERE ts_us <= ?1
+             UNION ALL SELECT max(ts_us) FROM alerts WHERE ts_us <= ?1
+             UNION ALL SELECT max(ts_us) FROM packets WHERE ts_us <= ?1)",
+            [plausible_until],
             |row| row.get(0),
         )?;
         let Some(newest) = newest else { return Ok(()) };
@@ -477,6 +484,9 @@ impl Writer {
 
 /// See [`Batch::estimated_bytes`]; measured rows take 350 to 600 bytes.
 const RECORD_BYTES: i64 = 1024;
+
+/// How far past the wall clock a record may be dated and still count as the newest for retention by age.
+const FUTURE_TOLERANCE: Duration = Duration::from_secs(24 * 3600);
 
 /// Tables of timestamped records that retention trims (aggregates outlive them).
 const RECORD_TABLES: [&str; 3] = ["flows", "alerts", "packets"];

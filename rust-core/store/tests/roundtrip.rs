@@ -201,6 +201,40 @@ fn retention_by_age_removes_what_is_older_than_the_newest_by_the_age() {
 }
 
 #[test]
+fn retention_by_age_is_not_fooled_by_a_record_dated_far_in_the_future() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = StoreConfig {
+        retention_age: Some(Duration::from_secs(3600)),
+        flush_interval: Duration::from_millis(10),
+        ..StoreConfig::default()
+    };
+    let store = Store::open(dir.path().join("store.db"), config).unwrap();
+    let mut sink = store.sink().unwrap();
+    sink.flow_ended(flow("Old", 1, "old.example", 0), Vec::new());
+    sink.flow_ended(flow("New", 2, "new.example", 2 * 3600), Vec::new());
+    sink.flush().unwrap();
+    // A corrupt or wrong-clock timestamp in the year 2100.
+    let year_2100 = 4_102_444_800;
+    let mut future = flow("Future", 3, "future.example", 0);
+    future.first_seen = phonehome_model::Timestamp(Duration::from_secs(year_2100));
+    future.last_seen = future.first_seen;
+    sink.flow_ended(future, Vec::new());
+    sink.flush().unwrap();
+    let mut apps = Vec::new();
+    store
+        .history()
+        .unwrap()
+        .for_each_flow(&Filter::default(), |r| {
+            apps.extend(r.app);
+            Ok(())
+        })
+        .unwrap();
+    apps.sort();
+    assert_eq!(apps, vec!["Future".to_owned(), "New".to_owned()]);
+    assert_eq!(store.stats().removed_by_retention, 1);
+}
+
+#[test]
 fn retention_by_size_keeps_the_newest_and_the_files_under_the_bound() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("store.db");
